@@ -1,0 +1,51 @@
+# 巴中市“十四五”服务业重大项目调度系统
+# make run   — install, migrate, load the plan, demo accounts, serve on :8000
+# make test  — install test tools, quality gates, the whole suite
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+
+.PHONY: run test lint bench install clean
+
+$(PY):
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（$(PYTHON)）"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP) install --quiet -e .
+	@touch $@
+
+$(DEVSTAMP): pyproject.toml $(STAMP)
+	$(PIP) install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@mkdir -p var
+	$(PY) manage.py migrate --no-input -v0
+	$(PY) manage.py load_plan
+	$(PY) manage.py create_demo_accounts
+	$(PY) manage.py serve
+
+lint: $(DEVSTAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: $(DEVSTAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py check --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: $(DEVSTAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,165 @@
+"""Admin of the plan's reference data, users' scopes and the audit trail."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.contenttypes.models import ContentType
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditEntry, Cluster, Department, District, Plan, Profile, Sector
+
+admin.site.site_header = _("巴中市“十四五”服务业重大项目调度系统")
+admin.site.site_title = _("项目调度系统")
+admin.site.index_title = _("工作台")
+
+
+def history_table(obj) -> str:
+    """The object's audit trail as an HTML table (newest first), for change pages."""
+    if obj is None or obj.pk is None:
+        return "—"
+    entries = AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(type(obj)), object_id=str(obj.pk)
+    ).order_by("-created_at", "-id")[:200]
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                entry.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                entry.actor_label,
+                entry.get_action_display(),
+                "；".join(
+                    f"{field}: {before} → {after}"
+                    for field, (before, after) in entry.changes.items()
+                )
+                if isinstance(entry.changes, dict)
+                else "",
+                entry.reason,
+            )
+            for entry in entries
+        ),
+    )
+    if not rows:
+        return "暂无记录"
+    return format_html(
+        '<table class="history"><thead><tr><th>时间</th><th>操作人</th><th>操作</th>'
+        "<th>变更内容</th><th>原因</th></tr></thead><tbody>{}</tbody></table>",
+        rows,
+    )
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "start_year",
+        "end_year",
+        "issuer",
+        "issued_on",
+        "is_current",
+    ]
+    search_fields = ["name"]
+
+
+@admin.register(District)
+class DistrictAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "kind", "order"]
+    list_filter = ["kind"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Sector)
+class SectorAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "tier", "stars", "positioning", "plan"]
+    list_filter = ["tier", "plan"]
+    search_fields = ["name", "code"]
+
+    @admin.display(description=_("发展时序"))
+    def stars(self, obj):
+        return obj.stars
+
+
+@admin.register(Cluster)
+class ClusterAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "name",
+        "belt",
+        "district_names",
+        "planned_output",
+        "level",
+    ]
+    list_filter = ["level", "belt", "districts", "plan"]
+    search_fields = ["name", "code", "planned_formats"]
+    filter_horizontal = ["districts"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("districts")
+
+    @admin.display(description=_("所在区域"))
+    def district_names(self, obj):
+        return "、".join(d.name for d in obj.districts.all())
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "kind", "district", "sector_names", "email"]
+    list_filter = ["kind", "district"]
+    search_fields = ["name", "code"]
+    filter_horizontal = ["sectors"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("district")
+            .prefetch_related("sectors")
+        )
+
+    @admin.display(description=_("主管产业"))
+    def sector_names(self, obj):
+        return "、".join(s.name for s in obj.sectors.all())
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor_label", "action", "object_repr", "reason"]
+    list_filter = ["action", "content_type"]
+    search_fields = ["object_repr", "actor_label", "reason"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        from .selectors import is_administrator, is_supervisor
+
+        queryset = super().get_queryset(request).select_related("content_type")
+        if is_administrator(request.user) or is_supervisor(request.user):
+            return queryset
+        return queryset.filter(actor=request.user)
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    filter_horizontal = ["departments"]
+    verbose_name_plural = _("负责范围")
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class ScopedUserAdmin(UserAdmin):
+    inlines = [ProfileInline]

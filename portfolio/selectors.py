@@ -1,0 +1,108 @@
+"""Reads of the portfolio app: roles and departmental scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from .choices import Role
+from .models import Department, Plan
+
+
+def current_plan() -> Plan | None:
+    return Plan.objects.filter(is_current=True).order_by("-start_year").first()
+
+
+def user_roles(user) -> set[Role]:
+    """The roles of ``user``: the groups it belongs to; a superuser is an admin."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    cached = getattr(user, "_portfolio_roles", None)
+    if cached is not None:
+        return cached
+    labels = {str(role.label): role for role in Role}
+    roles = {
+        labels[name]
+        for name in user.groups.values_list("name", flat=True)
+        if name in labels
+    }
+    if user.is_superuser:
+        roles.add(Role.ADMINISTRATOR)
+    user._portfolio_roles = roles
+    return roles
+
+
+def is_administrator(user) -> bool:
+    return Role.ADMINISTRATOR in user_roles(user)
+
+
+def is_supervisor(user) -> bool:
+    roles = user_roles(user)
+    return Role.SUPERVISOR in roles or Role.ADMINISTRATOR in roles
+
+
+def is_clerk(user) -> bool:
+    return Role.CLERK in user_roles(user)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What part of the portfolio someone may see: everything, or some departments.
+
+    A district government's department covers its district; a municipal bureau
+    covers its sectors.
+    """
+
+    everything: bool
+    district_ids: frozenset[int] = frozenset()
+    sector_ids: frozenset[int] = frozenset()
+    department_ids: frozenset[int] = frozenset()
+
+    def project_q(self, prefix: str = "") -> Q:
+        if self.everything:
+            return Q()
+        if not self.district_ids and not self.sector_ids:
+            return Q(pk__in=[])
+        return Q(**{f"{prefix}district_id__in": self.district_ids}) | Q(
+            **{f"{prefix}sector_id__in": self.sector_ids}
+        )
+
+    def covers_project(self, project) -> bool:
+        return (
+            self.everything
+            or project.district_id in self.district_ids
+            or project.sector_id in self.sector_ids
+        )
+
+
+def scope_of_departments(departments) -> Scope:
+    department_ids = frozenset(d.pk for d in departments)
+    district_ids = frozenset(d.district_id for d in departments if d.district_id)
+    sector_ids = frozenset(
+        Department.sectors.through.objects.filter(
+            department_id__in=department_ids
+        ).values_list("sector_id", flat=True)
+    )
+    return Scope(False, district_ids, sector_ids, department_ids)
+
+
+def user_scope(user) -> Scope:
+    """The scope of a person: administrators and all-city supervisors see all."""
+    cached = getattr(user, "_portfolio_scope", None)
+    if cached is not None:
+        return cached
+    if not getattr(user, "is_authenticated", False):
+        scope = Scope(False)
+    elif is_administrator(user):
+        scope = Scope(True)
+    else:
+        profile = getattr(user, "profile", None)
+        if profile is None:
+            scope = Scope(False)
+        elif profile.all_departments and is_supervisor(user):
+            scope = Scope(True)
+        else:
+            scope = scope_of_departments(list(profile.departments.all()))
+    user._portfolio_scope = scope
+    return scope

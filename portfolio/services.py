@@ -1,0 +1,104 @@
+"""Writes of the portfolio app, and the audit trail every service writes to."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+
+from .choices import AuditAction
+from .models import AuditEntry, Department, Profile
+
+# An actor is a person (a User) or a named system process ("命令 load_plan",
+# "定时任务 scan_deadlines", "API 客户端 ERP") for changes nobody typed by hand.
+Actor = AbstractBaseUser | str
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe form of a field value, readable in the history view."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return str(value)
+    return value
+
+
+def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
+    """The current values of ``fields`` as plain JSON values."""
+    return {name: _plain(getattr(instance, name)) for name in fields}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [before, after]}`` for the fields whose value changed."""
+    return {
+        name: [before.get(name), value]
+        for name, value in after.items()
+        if before.get(name) != value
+    }
+
+
+def actor_label(actor: Actor | None) -> str:
+    if actor is None:
+        return "系统"
+    if isinstance(actor, str):
+        return actor
+    full_name = getattr(actor, "get_full_name", lambda: "")()
+    username = actor.get_username()
+    return f"{full_name}（{username}）" if full_name else username
+
+
+def audit_log(
+    *,
+    instance: models.Model,
+    action: AuditAction,
+    actor: Actor | None,
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEntry:
+    """Write one history row for ``instance``; call inside the change's transaction."""
+    return AuditEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(type(instance)),
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:300],
+        action=action,
+        actor=None if actor is None or isinstance(actor, str) else actor,
+        actor_label=actor_label(actor)[:150],
+        changes=changes or {},
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def profile_set_departments(
+    *,
+    user: AbstractBaseUser,
+    departments: list[Department],
+    all_departments: bool = False,
+    actor: Actor | None = None,
+) -> Profile:
+    """Give ``user`` a departmental scope (replacing the previous one)."""
+    profile, _ = Profile.objects.get_or_create(user=user)
+    before = {
+        "departments": sorted(profile.departments.values_list("code", flat=True)),
+        "all_departments": profile.all_departments,
+    }
+    profile.all_departments = all_departments
+    profile.full_clean()
+    profile.save()
+    profile.departments.set(departments)
+    after = {
+        "departments": sorted(d.code for d in departments),
+        "all_departments": all_departments,
+    }
+    changes = diff(before, after)
+    if changes:
+        audit_log(
+            instance=profile, action=AuditAction.UPDATE, actor=actor, changes=changes
+        )
+    return profile

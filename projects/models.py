@@ -1,0 +1,193 @@
+"""Major projects (表1–表7) and their year records (年度记录)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portfolio.models import Cluster, Department, District, Plan, Sector
+
+from .choices import Phase, ProjectTable, ReviewState
+
+
+class Project(models.Model):
+    """A row of one of the plan's major-project tables.
+
+    Its stable key is (plan, table, number): numbers restart in each table.
+    ``seed`` keeps the values last loaded from the plan so that a reload can tell
+    a clerk's edit (kept) from an unchanged seed value (refreshed).
+    """
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("规划"), on_delete=models.PROTECT, related_name="projects"
+    )
+    code = models.SlugField(_("项目编码"), max_length=40, unique=True)
+    table = models.PositiveSmallIntegerField(_("项目表"), choices=ProjectTable.choices)
+    number = models.PositiveSmallIntegerField(_("序号"))
+    name = models.CharField(_("项目名称"), max_length=200)
+    district = models.ForeignKey(
+        District,
+        verbose_name=_("县区"),
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
+    sector = models.ForeignKey(
+        Sector,
+        verbose_name=_("产业"),
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("责任单位"),
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
+    clusters = models.ManyToManyField(
+        Cluster, verbose_name=_("所属集聚区"), blank=True, related_name="projects"
+    )
+    period = models.CharField(
+        _("建设年限"), max_length=20, help_text=_("规划原文，如“2021-2023”或“2021”。")
+    )
+    start_year = models.PositiveSmallIntegerField(_("开工年"))
+    end_year = models.PositiveSmallIntegerField(_("完工年"))
+    content = models.TextField(_("建设规模及内容"))
+    phase = models.CharField(
+        _("当前阶段"), max_length=20, choices=Phase.choices, blank=True, default=""
+    )
+    seed = models.JSONField(_("规划原始值"), default=dict, blank=True, editable=False)
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("重大项目")
+        verbose_name_plural = _("重大项目")
+        ordering = ["plan", "table", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "table", "number"], name="project_table_number"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_year__gte=models.F("start_year")),
+                name="project_years_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_table_display()}-{self.number} {self.name}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.start_year and self.end_year and self.end_year < self.start_year:
+            raise ValidationError({"end_year": _("完工年不能早于开工年。")})
+
+
+class YearRecord(models.Model):
+    """A project's report for one calendar year, with its own review workflow."""
+
+    project = models.ForeignKey(
+        Project,
+        verbose_name=_("项目"),
+        on_delete=models.CASCADE,
+        related_name="year_records",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    state = models.CharField(
+        _("审核状态"),
+        max_length=20,
+        choices=ReviewState.choices,
+        default=ReviewState.DRAFT,
+        db_index=True,
+    )
+    phase = models.CharField(
+        _("年度阶段"),
+        max_length=20,
+        choices=Phase.choices,
+        blank=True,
+        default="",
+        help_text=_("本年度末项目所处阶段；未填报时为空。"),
+    )
+    planned_investment = models.DecimalField(
+        _("计划投资（万元）"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    actual_investment = models.DecimalField(
+        _("完成投资（万元）"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("本年度实际完成投资，单位万元，不能为负数。"),
+    )
+    percent_complete = models.DecimalField(
+        _("形象进度（%）"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("0–100；竣工或投运时须为100。"),
+    )
+    progress = models.TextField(_("进展情况"), blank=True)
+    problems = models.TextField(_("存在问题"), blank=True)
+    next_steps = models.TextField(_("下一步计划"), blank=True)
+    due_date = models.DateField(_("报送截止日"))
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    return_reason = models.TextField(_("退回原因"), blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("年度记录")
+        verbose_name_plural = _("年度记录")
+        ordering = ["project__plan", "project__table", "project__number", "year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "year"], name="one_record_a_year"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(actual_investment__gte=0)
+                | models.Q(actual_investment__isnull=True),
+                name="actual_investment_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(percent_complete__gte=0, percent_complete__lte=100)
+                | models.Q(percent_complete__isnull=True),
+                name="percent_complete_0_100",
+            ),
+        ]
+        indexes = [models.Index(fields=["year", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.project.get_table_display()}-{self.project.number} {self.year}年"
+
+    @property
+    def phase_label(self) -> str:
+        """The phase as the plan's offices say it: 在建 is 新开工 in its first year."""
+        if self.phase == Phase.UNDER_CONSTRUCTION:
+            return "新开工" if self.year == self.project.start_year else "续建"
+        return Phase(self.phase).label if self.phase else "未填报"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.phase in (Phase.COMPLETED, Phase.IN_OPERATION) and (
+            self.percent_complete is None or self.percent_complete != 100
+        ):
+            errors["percent_complete"] = _("项目已竣工或投运时，形象进度须为100%。")
+        if errors:
+            raise ValidationError(errors)

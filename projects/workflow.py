@@ -1,0 +1,149 @@
+"""The one table of allowed transitions: review states and project phases.
+
+Every service that changes a state or a phase asks this module; nothing else
+decides what is allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Phase, ReviewAction, ReviewState
+
+
+@dataclass(frozen=True)
+class ReviewTransition:
+    action: ReviewAction
+    source: ReviewState
+    target: ReviewState
+    # Who may do it: "clerk" (the record's own department) or "supervisor".
+    role: str
+    reason_required: bool = False
+
+
+REVIEW_TRANSITIONS: tuple[ReviewTransition, ...] = (
+    ReviewTransition(
+        ReviewAction.SUBMIT, ReviewState.DRAFT, ReviewState.SUBMITTED, "clerk"
+    ),
+    ReviewTransition(
+        ReviewAction.SUBMIT, ReviewState.RETURNED, ReviewState.SUBMITTED, "clerk"
+    ),
+    ReviewTransition(
+        ReviewAction.APPROVE, ReviewState.SUBMITTED, ReviewState.APPROVED, "supervisor"
+    ),
+    ReviewTransition(
+        ReviewAction.RETURN,
+        ReviewState.SUBMITTED,
+        ReviewState.RETURNED,
+        "supervisor",
+        reason_required=True,
+    ),
+    ReviewTransition(
+        ReviewAction.REOPEN,
+        ReviewState.APPROVED,
+        ReviewState.DRAFT,
+        "supervisor",
+        reason_required=True,
+    ),
+)
+
+# Phase changes a real project can make. Completed never goes back to preparing;
+# cancelled is final; a suspended project resumes where it can.
+PHASE_TRANSITIONS: dict[Phase | None, frozenset[Phase]] = {
+    None: frozenset(
+        {
+            Phase.PREPARING,
+            Phase.UNDER_CONSTRUCTION,
+            Phase.COMPLETED,
+            Phase.IN_OPERATION,
+            Phase.SUSPENDED,
+            Phase.CANCELLED,
+        }
+    ),
+    Phase.PREPARING: frozenset(
+        {Phase.UNDER_CONSTRUCTION, Phase.SUSPENDED, Phase.CANCELLED}
+    ),
+    Phase.UNDER_CONSTRUCTION: frozenset(
+        {Phase.COMPLETED, Phase.SUSPENDED, Phase.CANCELLED}
+    ),
+    Phase.COMPLETED: frozenset({Phase.IN_OPERATION}),
+    Phase.IN_OPERATION: frozenset(),
+    Phase.SUSPENDED: frozenset(
+        {Phase.PREPARING, Phase.UNDER_CONSTRUCTION, Phase.CANCELLED}
+    ),
+    Phase.CANCELLED: frozenset(),
+}
+
+# Entering these phases needs a written reason.
+PHASES_NEEDING_REASON = frozenset({Phase.SUSPENDED, Phase.CANCELLED})
+
+
+class TransitionNotAllowed(Exception):
+    """The record's state (or the project's phase) does not allow this change."""
+
+    def __init__(self, message: str, *, state: str, allowed: list[str]):
+        super().__init__(message)
+        self.message = message
+        self.state = state
+        self.allowed = allowed
+
+
+def review_transition(
+    action: ReviewAction, source: ReviewState
+) -> ReviewTransition | None:
+    for transition in REVIEW_TRANSITIONS:
+        if transition.action == action and transition.source == source:
+            return transition
+    return None
+
+
+def allowed_review_actions(source: ReviewState) -> list[ReviewAction]:
+    return [t.action for t in REVIEW_TRANSITIONS if t.source == source]
+
+
+def check_review(action: ReviewAction, source: ReviewState) -> ReviewTransition:
+    """The transition for ``action`` from ``source``, or TransitionNotAllowed."""
+    transition = review_transition(action, source)
+    if transition is None:
+        allowed = allowed_review_actions(source)
+        allowed_text = "、".join(str(a.label) for a in allowed) or str(_("无"))
+        raise TransitionNotAllowed(
+            str(
+                _(
+                    "年度记录当前状态为“%(state)s”，不能“%(action)s”；可执行的操作：%(allowed)s。"
+                )
+            )
+            % {
+                "state": ReviewState(source).label,
+                "action": ReviewAction(action).label,
+                "allowed": allowed_text,
+            },
+            state=str(source),
+            allowed=[str(a) for a in allowed],
+        )
+    return transition
+
+
+def allowed_phases(source: Phase | None) -> frozenset[Phase]:
+    return PHASE_TRANSITIONS[Phase(source) if source else None]
+
+
+def check_phase(source: Phase | None, target: Phase) -> None:
+    if source == target:
+        return
+    allowed = allowed_phases(source)
+    if target not in allowed:
+        source_label = Phase(source).label if source else _("未填报")
+        allowed_text = "、".join(str(p.label) for p in sorted(allowed)) or str(_("无"))
+        raise TransitionNotAllowed(
+            str(_("项目阶段不能从“%(source)s”变为“%(target)s”；可变为：%(allowed)s。"))
+            % {
+                "source": source_label,
+                "target": Phase(target).label,
+                "allowed": allowed_text,
+            },
+            state=str(source or ""),
+            allowed=[str(p) for p in sorted(allowed)],
+        )
