@@ -163,3 +163,23 @@ admin.site.unregister(User)
 @admin.register(User)
 class ScopedUserAdmin(UserAdmin):
     inlines = [ProfileInline]
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "department_names", "all_departments"]
+    list_filter = ["all_departments", "departments"]
+    search_fields = ["user__username", "user__first_name"]
+    filter_horizontal = ["departments"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user")
+            .prefetch_related("departments")
+        )
+
+    @admin.display(description=_("所属/分管单位"))
+    def department_names(self, obj):
+        return "、".join(d.name for d in obj.departments.all())

@@ -21,7 +21,8 @@ Actor = AbstractBaseUser | str
 def _plain(value: Any) -> Any:
     """JSON-safe form of a field value, readable in the history view."""
     if isinstance(value, Decimal):
-        return str(value)
+        # 820.5 and 820.50 are the same amount: compare and show them alike.
+        return format(value.normalize(), "f")
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, models.Model):
