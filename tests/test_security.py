@@ -67,9 +67,10 @@ def test_security_headers(client, path):
 def test_login_attempts_are_rate_limited(client, clerk_bazhou):
     url = reverse("admin:login")
     for _ in range(3):
-        response = client.post(
+        refused = client.post(
             url, {"username": clerk_bazhou.username, "password": "wrong-guess"}
         )
+        assert refused.status_code == 200  # the login form again, with an error
     locked = client.post(
         url, {"username": clerk_bazhou.username, "password": "pw-for-tests-123"}
     )
