@@ -26,9 +26,7 @@ def database_state() -> dict:
 
 
 def template_download(client, year: int = 2026):
-    response = client.get(
-        reverse("admin:projects_yearrecord_template"), {"year": year}
-    )
+    response = client.get(reverse("admin:projects_yearrecord_template"), {"year": year})
     assert response.status_code == 200, response.content[:500]
     return load_workbook(io.BytesIO(response.content))
 

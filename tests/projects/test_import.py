@@ -50,7 +50,9 @@ def test_template_holds_the_clerks_own_projects(client, clerk_bazhou):
         if ws.cell(row=row, column=1).value
     ]
     expected = YearRecord.objects.filter(year=YEAR, project__district__code="bazhou")
-    assert sorted(keys) == sorted(f"{r.project.code}|{YEAR}|{r.version}" for r in expected)
+    assert sorted(keys) == sorted(
+        f"{r.project.code}|{YEAR}|{r.version}" for r in expected
+    )
     assert ws.column_dimensions["A"].hidden
     assert ws.protection.sheet
     assert ws.freeze_panes == "A3"
@@ -187,7 +189,8 @@ def test_one_bad_row_saves_nothing_and_each_error_names_row_and_column(
     errors = import_errors(page)
     bad_row = sheet(template_download(client))
     row_bad = next(
-        r for r in range(3, bad_row.max_row + 1)
+        r
+        for r in range(3, bad_row.max_row + 1)
         if str(bad_row.cell(row=r, column=1).value).startswith(f"{bad}|")
     )
     row_worse = row_bad + 1
@@ -198,7 +201,9 @@ def test_one_bad_row_saves_nothing_and_each_error_names_row_and_column(
     assert f"第{row_worse}行 I列（计划投资（万元））" in places
     messages = dict(errors)
     assert "“快完工了”不是有效的阶段" in messages[f"第{row_worse}行 H列（年度阶段）"]
-    assert "“一百万”不是有效的数字" in messages[f"第{row_worse}行 I列（计划投资（万元））"]
+    assert (
+        "“一百万”不是有效的数字" in messages[f"第{row_worse}行 I列（计划投资（万元））"]
+    )
     assert "0" in messages[f"第{row_bad}行 J列（完成投资（万元））"]
     assert "未保存任何数据" in page.content.decode()
     assert "确认导入" not in page.content.decode()
@@ -241,7 +246,10 @@ def test_clerk_cannot_import_into_another_departments_projects(
     """A supervisor's all-city template, edited and uploaded by a district clerk."""
     own = bazhou_codes(1)[0]
     other = (
-        Project.objects.filter(district__code="nanjiang").order_by("number").first().code
+        Project.objects.filter(district__code="nanjiang")
+        .order_by("number")
+        .first()
+        .code
     )
     client.force_login(supervisor)
     content = edited_template(
@@ -286,7 +294,9 @@ def test_changed_since_download_is_refused(client, clerk_bazhou):
 def test_commit_revalidates_what_changed_after_the_preview(client, clerk_bazhou):
     code = bazhou_codes(1)[0]
     client.force_login(clerk_bazhou)
-    _, token = upload(client, edited_template(client, {code: {"progress": "预览时有效"}}))
+    _, token = upload(
+        client, edited_template(client, {code: {"progress": "预览时有效"}})
+    )
     assert "确认导入" in preview(client, token).content.decode()
     services.year_record_update(
         record=record(code), actor=clerk_bazhou, data={"phase": Phase.PREPARING}
@@ -336,7 +346,8 @@ def test_inserted_and_duplicated_rows_are_refused(client, clerk_bazhou):
     _, token = upload(client, to_bytes(workbook))
     errors = import_errors(preview(client, token))
     assert any(
-        w.startswith(f"第{extra}行 A列") and "缺少或无效的校验键" in m for w, m in errors
+        w.startswith(f"第{extra}行 A列") and "缺少或无效的校验键" in m
+        for w, m in errors
     )
     assert any(w.startswith(f"第{dup}行") and "重复" in m for w, m in errors)
     commit(client, token)
