@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from .dashboard import IndicatorRow, InvestmentRow, Matrix, StateCount
@@ -37,6 +37,18 @@ LABEL_WIDTH, BAR_WIDTH, END_WIDTH = 110, 500, 90
 ROW, BAR = 26, 18
 
 
+def _html(format_string: str, *args) -> SafeString:
+    """``format_html`` that leaves numbers as numbers, so ``{:.1f}`` works."""
+    return mark_safe(  # safe: every non-number argument is escaped
+        format_string.format(
+            *(
+                a if isinstance(a, int | float | Decimal) else conditional_escape(a)
+                for a in args
+            )
+        )
+    )
+
+
 def number_text(value: Decimal | int) -> str:
     if isinstance(value, int):
         return f"{value:,}"
@@ -50,7 +62,7 @@ def _svg(
     attributes = format_html_join(
         " ", 'data-{}="{}"', ((k.replace("_", "-"), v) for k, v in data.items())
     )
-    return format_html(
+    return _html(
         '<svg class="dash-chart" role="img" aria-label="{}" data-chart="{}" {} '
         'viewBox="0 0 {} {}" width="100%" style="max-width:{}px" '
         'xmlns="http://www.w3.org/2000/svg" font-family="{}" font-size="12">'
@@ -72,7 +84,7 @@ def _legend(items: Sequence[tuple[str, str]], y: int) -> SafeString:
     x = LABEL_WIDTH
     for label, color in items:
         parts.append(
-            format_html(
+            _html(
                 '<rect x="{}" y="{}" width="12" height="12" fill="{}" stroke="#999" '
                 'stroke-width="0.5"/><text x="{}" y="{}">{}</text>',
                 x,
@@ -102,7 +114,7 @@ def stacked_bars(matrix: Matrix, *, chart: str, title: str) -> SafeString:
                 continue
             width = count * scale
             segments.append(
-                format_html(
+                _html(
                     '<a href="{}" class="segment" data-phase="{}" data-count="{}">'
                     '<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}">'
                     "<title>{} · {}：{} 个项目</title></rect>{}</a>",
@@ -117,7 +129,7 @@ def stacked_bars(matrix: Matrix, *, chart: str, title: str) -> SafeString:
                     row.label,
                     phase_label,
                     count,
-                    format_html(
+                    _html(
                         '<text x="{:.1f}" y="{}" text-anchor="middle" fill="{}">'
                         "{}</text>",
                         x + width / 2,
@@ -131,7 +143,7 @@ def stacked_bars(matrix: Matrix, *, chart: str, title: str) -> SafeString:
             )
             x += width
         parts.append(
-            format_html(
+            _html(
                 '<g class="bar" data-label="{}" data-total="{}">'
                 '<a href="{}"><text x="{}" y="{}" text-anchor="end">{}</text></a>'
                 '{}<a href="{}"><text class="total" x="{:.1f}" y="{}" '
@@ -153,9 +165,7 @@ def stacked_bars(matrix: Matrix, *, chart: str, title: str) -> SafeString:
     legend = _legend(
         [(label, PHASE_COLORS[phase]) for phase, label in matrix.columns], legend_y
     )
-    body = format_html(
-        "{}{}", mark_safe("".join(parts)), legend
-    )  # safe: format_html output
+    body = _html("{}{}", mark_safe("".join(parts)), legend)  # safe: format_html output
     return _svg(
         chart,
         title,
@@ -177,7 +187,7 @@ def count_bars(
         y = 8 + index * ROW
         width = count * scale
         parts.append(
-            format_html(
+            _html(
                 '<g class="bar" data-label="{}" data-total="{}"><a href="{}">'
                 '<text x="{}" y="{}" text-anchor="end">{}</text>'
                 '<rect x="{}" y="{}" width="{:.1f}" height="{}" fill="{}">'
@@ -243,7 +253,7 @@ def investment_bars(
         ):
             width = float(value * scale)
             bars.append(
-                format_html(
+                _html(
                     '<rect class="{}" x="{}" y="{}" width="{:.1f}" height="13" '
                     'fill="{}"><title>{} {}投资：{} 万元</title></rect>'
                     '<text x="{:.1f}" y="{}" font-size="11">{}</text>',
@@ -261,7 +271,7 @@ def investment_bars(
                 )
             )
         parts.append(
-            format_html(
+            _html(
                 '<g class="bar" data-label="{}" data-planned="{}" data-actual="{}">'
                 '<a href="{}"><text x="{}" y="{}" text-anchor="end">{}</text>'
                 "{}</a></g>",
@@ -285,9 +295,7 @@ def investment_bars(
         title,
         LABEL_WIDTH + BAR_WIDTH + END_WIDTH + 20,
         legend_y + 22,
-        format_html(
-            "{}{}", mark_safe("".join(parts)), legend
-        ),  # safe: format_html output
+        _html("{}{}", mark_safe("".join(parts)), legend),  # safe: format_html output
         total_planned=total.planned,
         total_actual=total.actual,
     )
@@ -308,7 +316,7 @@ def indicator_bars(row: IndicatorRow, *, year: int) -> SafeString:
         x = 10 + index * step
         current = target_year == (row.progress_year or year)
         parts.append(
-            format_html(
+            _html(
                 '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}">'
                 "<title>{}年目标：{}{}</title></rect>"
                 '<text x="{:.1f}" y="{:.1f}" text-anchor="middle" font-size="10">'
@@ -334,7 +342,7 @@ def indicator_bars(row: IndicatorRow, *, year: int) -> SafeString:
     if row.actual is not None:
         y = height - bottom - float(row.actual * scale)
         parts.append(
-            format_html(
+            _html(
                 '<line class="actual" x1="6" x2="{}" y1="{:.1f}" y2="{:.1f}" '
                 'stroke="#c0392b" stroke-width="2" stroke-dasharray="4 2">'
                 "<title>{}年实际：{}{}</title></line>",

@@ -129,6 +129,8 @@ class IndicatorRow:
     status_label: str = ""
     expected: Decimal | None = None
     actual: Decimal | None = None
+    # The target's words for every year of the plan ("—" where none), for tables.
+    year_texts: list[tuple[int, str]] = field(default_factory=list)
 
     def target_for(self, year: int) -> Decimal | None:
         return next((value for y, value, _ in self.targets if y == year), None)
@@ -274,7 +276,9 @@ def _overdue(
                 reverse("admin:projects_project_change", args=[project.pk]),
             )
         )
-    items.sort(key=lambda item: (-item.days, item.kind, item.subject))
+    # Longest overdue first; ties keep the database order (the plan's order).
+    rank = list(OVERDUE_KINDS)
+    items.sort(key=lambda item: (-item.days, rank.index(item.kind)))
     not_finished = ",".join(
         [NOT_REPORTED] + [str(p) for p in Phase if p not in FINISHED_PHASES]
     )
@@ -335,7 +339,8 @@ def _investment(
 
 
 def _indicators(year: int) -> tuple[list[IndicatorRow], bool]:
-    """专栏7's yearly targets; progress too where the indicators app judges it."""
+    """专栏7's targets (yearly, or an annual average growth); progress too where
+    the indicators app judges it."""
     plan = current_plan()
     if plan is None:
         return [], False
@@ -356,11 +361,11 @@ def _indicators(year: int) -> tuple[list[IndicatorRow], bool]:
             for t in targets
             if t.kind == TargetKind.YEARLY and t.year
         )
-        if not yearly:
-            continue
         growth = next(
             (t.text for t in targets if t.kind == TargetKind.ANNUAL_AVERAGE_GROWTH), ""
         )
+        if not yearly and not growth:
+            continue  # an end-of-plan goal, not one of 专栏7's yearly targets
         extra: dict[str, Any] = {}
         if judged:
             try:
@@ -388,6 +393,10 @@ def _indicators(year: int) -> tuple[list[IndicatorRow], bool]:
                 reverse("admin:indicators_indicator_change", args=[indicator.pk]),
                 yearly,
                 growth,
+                year_texts=[
+                    (y, next((t for ty, _, t in yearly if ty == y), "—"))
+                    for y in range(plan.start_year, plan.end_year + 1)
+                ],
                 **extra,
             )
         )
