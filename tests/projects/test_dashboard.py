@@ -271,3 +271,12 @@ def test_dashboard_api(varied, client, supervisor):
     )
     assert data["investment_total"] == expected["investment_total"]
     assert client.get("/api/v1/dashboard/", {"year": "abc"}).status_code == 400
+
+
+def test_clerk_index_shows_their_scope(client, clerk_bazhou):
+    client.force_login(clerk_bazhou)
+    html = client.get(reverse("admin:index")).content.decode()
+    bazhou = Project.objects.filter(district__code="bazhou").count()
+    assert "（本单位负责范围）" in html
+    assert f'data-chart="phase-by-district" data-total="{bazhou}"' in html
+    assert 'data-label="南江县"' not in html
