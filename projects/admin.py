@@ -448,3 +448,20 @@ class YearRecordAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 "opts": self.model._meta,
             },
         )
+
+
+# --- Excel: export, the year's template, import with preview (admin_excel) ---------
+from .admin_excel import ProjectExcelMixin, YearRecordExcelMixin  # noqa: E402
+
+admin.site.unregister(Project)
+admin.site.unregister(YearRecord)
+
+
+@admin.register(Project)
+class ProjectExcelAdmin(ProjectExcelMixin, ProjectAdmin):
+    """The project admin with the Excel export of the plan's tables."""
+
+
+@admin.register(YearRecord)
+class YearRecordExcelAdmin(YearRecordExcelMixin, YearRecordAdmin):
+    """The year-record admin with the template download and the Excel import."""
