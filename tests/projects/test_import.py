@@ -129,9 +129,9 @@ def test_round_trip_saves_exactly_the_edits_with_history(client, clerk_bazhou):
     ).get()
     assert history.actor_label == "t-clerk-bazhou"
     assert history.changes == {
-        "planned_investment": [None, "5000.00"],
-        "actual_investment": [None, "1234.50"],
-        "percent_complete": [None, "35.00"],
+        "planned_investment": [None, "5000"],
+        "actual_investment": [None, "1234.5"],
+        "percent_complete": [None, "35"],
         "phase": ["", "under_construction"],
         "progress": ["", "主体结构完成三层。"],
     }
