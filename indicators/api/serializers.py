@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Indicator, IndicatorTarget, IndicatorValue
@@ -96,7 +98,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
     district = serializers.SlugRelatedField(slug_field="code", read_only=True)
     baseline = serializers.SerializerMethodField()
     targets = TargetSerializer(many=True, read_only=True)
-    values = serializers.SerializerMethodField()
+    values = ValueSerializer(many=True, read_only=True)
     progress = serializers.SerializerMethodField()
 
     class Meta:
@@ -119,6 +121,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "progress",
         ]
 
+    @extend_schema_field(OpenApiTypes.OBJECT)
     def get_baseline(self, obj) -> dict | None:
         if obj.baseline_value is None:
             return None
@@ -129,12 +132,6 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "text": obj.baseline_text,
         }
 
-    @staticmethod
-    def _values(obj):
-        return obj.values.all()
-
-    def get_values(self, obj) -> list[dict]:
-        return ValueSerializer(self._values(obj), many=True).data
-
+    @extend_schema_field(ProgressSerializer(many=True))
     def get_progress(self, obj) -> list[dict]:
         return ProgressSerializer(indicator_progress_rows(obj), many=True).data
