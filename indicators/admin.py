@@ -200,6 +200,20 @@ class IndicatorAdmin(admin.ModelAdmin):
             .order_by("plan", "order")
         )
 
+    def save_model(self, request, obj, form, change):
+        fields = [name for name in form.changed_data if name in form.fields]
+        services.indicator_save(indicator=obj, actor=request.user, fields=fields)
+
+    def save_formset(self, request, form, formset, change):
+        """Targets, too, are saved through the services, with their history."""
+        for target in formset.save(commit=False):
+            target_form = next(f for f in formset.forms if f.instance is target)
+            services.indicator_target_save(
+                target=target, actor=request.user, fields=target_form.changed_data
+            )
+        for target in formset.deleted_objects:
+            services.indicator_target_delete(target=target, actor=request.user)
+
     @admin.display(description=_("目标"))
     def targets_display(self, obj):
         return "；".join(t.text.replace("\n", "") for t in obj.targets.all())
@@ -247,6 +261,17 @@ class IndicatorTargetAdmin(admin.ModelAdmin):
     list_display = ["indicator", "year", "kind", "value", "value_max", "text"]
     list_filter = ["kind", "year", "indicator"]
     search_fields = ["indicator__name", "text"]
+
+    def save_model(self, request, obj, form, change):
+        fields = [name for name in form.changed_data if name in form.fields]
+        services.indicator_target_save(target=obj, actor=request.user, fields=fields)
+
+    def delete_model(self, request, obj):
+        services.indicator_target_delete(target=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for target in queryset:
+            services.indicator_target_delete(target=target, actor=request.user)
 
 
 class IndicatorValueForm(forms.ModelForm):

@@ -93,6 +93,10 @@ class Indicator(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        if self.baseline_value is not None and not self.baseline_year:
+            raise ValidationError({"baseline_year": _("填写基期值时须注明基期年。")})
+
 
 class IndicatorTarget(models.Model):
     """One target of an indicator: for a year, or (year empty) for the whole plan."""
@@ -168,6 +172,11 @@ class IndicatorTarget(models.Model):
             errors["tolerance"] = _("容差不能为负数。")
         if self.approximate and self.strict:
             errors["strict"] = _("“左右”目标不能同时“不含本数”。")
+        direction = self.indicator.direction if self.indicator_id else None
+        if self.kind == TargetKind.AT_LEAST and direction == Direction.LOWER_IS_BETTER:
+            errors["kind"] = _("越低越好的指标不能设“达到或超过”目标。")
+        if self.kind == TargetKind.AT_MOST and direction == Direction.HIGHER_IS_BETTER:
+            errors["kind"] = _("越高越好的指标不能设“控制在以内”目标。")
         if errors:
             raise ValidationError(errors)
 

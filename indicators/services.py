@@ -25,7 +25,7 @@ from projects.choices import ReviewAction, ReviewState
 from projects.services import StaleWrite
 
 from .choices import EDITABLE_STATES
-from .models import Indicator, IndicatorValue
+from .models import Indicator, IndicatorTarget, IndicatorValue
 
 VALUE_FIELDS = ["value", "rate", "source", "reported_on", "note"]
 
@@ -38,6 +38,9 @@ __all__ = [
     "indicator_value_return",
     "indicator_value_submit",
     "indicator_value_update",
+    "indicator_save",
+    "indicator_target_delete",
+    "indicator_target_save",
 ]
 
 
@@ -294,3 +297,59 @@ def indicator_value_reopen(
         reason=reason,
         expected_version=expected_version,
     )
+
+
+def _save_with_history(instance, *, actor: Actor | None, fields: list[str]):
+    """Validate and save an administrator's edit; record what changed."""
+    model = type(instance)
+    created = instance.pk is None
+    before = {} if created else snapshot(model.objects.get(pk=instance.pk), fields)
+    instance.full_clean()
+    instance.save()
+    # Read back, so that the history shows what is stored ("19.6000", not "19.6").
+    changes = diff(before, snapshot(model.objects.get(pk=instance.pk), fields))
+    if created or changes:
+        audit_log(
+            instance=instance,
+            action=AuditAction.CREATE if created else AuditAction.UPDATE,
+            actor=actor,
+            changes=changes,
+        )
+    return instance
+
+
+@transaction.atomic
+def indicator_save(
+    *, indicator: Indicator, actor: Actor | None, fields: list[str]
+) -> Indicator:
+    """An administrator adds or corrects an indicator (a baseline, a department…).
+
+    ``fields`` are the fields edited; a later ``load_plan`` keeps the correction.
+    """
+    if _is_person(actor) and not is_administrator(actor):
+        raise PermissionDenied(_("只有管理员可以修改考核指标。"))
+    return _save_with_history(indicator, actor=actor, fields=fields)
+
+
+@transaction.atomic
+def indicator_target_save(
+    *, target: IndicatorTarget, actor: Actor | None, fields: list[str]
+) -> IndicatorTarget:
+    """An administrator adds or corrects a target (e.g. a tolerance)."""
+    if _is_person(actor) and not is_administrator(actor):
+        raise PermissionDenied(_("只有管理员可以修改指标目标。"))
+    return _save_with_history(target, actor=actor, fields=fields)
+
+
+@transaction.atomic
+def indicator_target_delete(*, target: IndicatorTarget, actor: Actor | None) -> None:
+    """An administrator removes a target; the history keeps what it was."""
+    if _is_person(actor) and not is_administrator(actor):
+        raise PermissionDenied(_("只有管理员可以删除指标目标。"))
+    audit_log(
+        instance=target,
+        action=AuditAction.DELETE,
+        actor=actor,
+        changes={"text": [target.text, None], "kind": [target.kind, None]},
+    )
+    target.delete()

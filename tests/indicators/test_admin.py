@@ -142,3 +142,64 @@ def test_supervisor_returns_with_a_reason(client, clerk_commerce, supervisor):
     value.refresh_from_db()
     assert value.state == ReviewState.RETURNED
     assert value.return_reason == "请附统计来源"
+
+
+def test_administrator_corrects_a_baseline_with_history(client, administrator):
+    from django.contrib.contenttypes.models import ContentType
+
+    from portfolio.models import AuditEntry
+    from portfolio.plan_loader import plan_load
+
+    indicator = Indicator.objects.get(code="logistics-cost-ratio")
+    client.force_login(administrator)
+    url = reverse("admin:indicators_indicator_change", args=[indicator.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: ("" if value is None else value)
+        for name, value in form.initial.items()
+        if name in form.fields
+    }
+    targets = list(indicator.targets.all())
+    data.update(
+        {
+            "baseline_year": "2020",
+            "baseline_value": "19.6",
+            "baseline_text": "市统计局测算",
+            "targets-TOTAL_FORMS": str(len(targets)),
+            "targets-INITIAL_FORMS": str(len(targets)),
+            "targets-MIN_NUM_FORMS": "0",
+            "targets-MAX_NUM_FORMS": "1000",
+        }
+    )
+    for i, target in enumerate(targets):
+        data.update(
+            {
+                f"targets-{i}-id": target.pk,
+                f"targets-{i}-indicator": indicator.pk,
+                f"targets-{i}-year": "",
+                f"targets-{i}-kind": target.kind,
+                f"targets-{i}-value": str(target.value),
+                f"targets-{i}-value_max": "",
+                f"targets-{i}-tolerance": "0.2",
+                f"targets-{i}-text": target.text,
+                f"targets-{i}-source": target.source,
+            }
+        )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    indicator.refresh_from_db()
+    assert indicator.baseline_value == Decimal("19.6")
+    entry = AuditEntry.objects.get(
+        content_type=ContentType.objects.get_for_model(Indicator),
+        object_id=str(indicator.pk),
+        action="update",
+    )
+    assert entry.changes["baseline_value"] == [None, "19.6000"]
+    assert entry.actor == administrator
+    assert indicator.targets.get().tolerance == Decimal("0.2")
+
+    report = plan_load(today=dt.date(2026, 11, 28))
+    indicator.refresh_from_db()
+    assert indicator.baseline_value == Decimal("19.6")
+    assert indicator.targets.get().tolerance == Decimal("0.2")
+    assert any(line.startswith("logistics-cost-ratio") for line in report.kept)
