@@ -41,7 +41,12 @@ def indicators_queryset() -> QuerySet[Indicator]:
         "plan", "sector", "department", "district"
     ).prefetch_related(
         Prefetch("targets", queryset=IndicatorTarget.objects.order_by("year", "id")),
-        Prefetch("values", queryset=IndicatorValue.objects.order_by("year")),
+        Prefetch(
+            "values",
+            queryset=IndicatorValue.objects.select_related("department").order_by(
+                "year"
+            ),
+        ),
     )
 
 

@@ -20,8 +20,9 @@ def reader(client, supervisor):
     return client
 
 
-def test_list_has_every_indicator(reader):
-    body = reader.get("/api/v1/indicators/", {"page_size": 500}).json()
+def test_list_has_every_indicator(reader, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        body = reader.get("/api/v1/indicators/", {"page_size": 500}).json()
     assert body["count"] == Indicator.objects.count()
     first = body["results"][0]
     assert first["code"] == "service-value-added-growth"
@@ -50,7 +51,9 @@ def test_filters(reader):
     assert body["count"] == 4
 
 
-def test_detail_by_code_with_values_and_progress(reader, supervisor):
+def test_detail_by_code_with_values_and_progress(
+    reader, supervisor, django_assert_max_num_queries
+):
     clerk = UserFactory.clerk(["commerce-bureau"], username="t-clerk-commerce")
     indicator = Indicator.objects.get(code="logistics-cost-ratio")
     value = services.indicator_value_create(
@@ -65,7 +68,8 @@ def test_detail_by_code_with_values_and_progress(reader, supervisor):
     )
     services.indicator_value_submit(value=value, actor=clerk)
 
-    body = reader.get("/api/v1/indicators/logistics-cost-ratio/").json()
+    with django_assert_max_num_queries(12):
+        body = reader.get("/api/v1/indicators/logistics-cost-ratio/").json()
     assert body["unit"] == "%"
     assert body["direction"] == "lower_is_better"
     assert body["targets"] == [
