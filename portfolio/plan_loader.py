@@ -20,8 +20,6 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
-from indicators.choices import Direction, TargetKind
-from indicators.models import Indicator, IndicatorTarget
 from projects.models import Project
 from projects.services import year_open
 
@@ -283,38 +281,11 @@ def plan_load(*, actor: Actor | None = "命令 load_plan", today: dt.date | None
 
 
 def _load_indicators(plan: Plan, rows: list[dict], report: LoadReport) -> None:
-    known = set(Indicator.objects.filter(plan=plan).values_list("code", flat=True))
-    for row in rows:
-        if row["code"] in known:
-            continue
-        indicator = Indicator(
-            plan=plan,
-            code=row["code"],
-            name=row["name"],
-            unit=row["unit"],
-            direction=Direction.HIGHER_IS_BETTER,
-            source="专栏7",
-            order=row["order"],
-        )
-        indicator.full_clean()
-        indicator.save()
-        for year, value in row["yearly"].items():
-            IndicatorTarget.objects.create(
-                indicator=indicator,
-                year=int(year),
-                kind=TargetKind.YEARLY,
-                value=Decimal(value),
-                text=value,
-            )
-        if row["annual_average_text"]:
-            text = row["annual_average_text"]
-            number = "".join(ch for ch in text if ch.isdigit() or ch == ".")
-            IndicatorTarget.objects.create(
-                indicator=indicator,
-                year=None,
-                kind=TargetKind.ANNUAL_AVERAGE_GROWTH,
-                value=Decimal(number),
-                approximate="左右" in text,
-                text=text,
-            )
-        report.count(report.created, "考核指标")
+    """Every quantified target of the plan, from fixtures/indicators.json.
+
+    ``rows`` are plan.json's 专栏7 rows; the indicators app checks that its own
+    fixture agrees with them (see indicators/loader.py).
+    """
+    from indicators.loader import indicators_load
+
+    indicators_load(plan=plan, report=report, column7=rows, actor="命令 load_plan")

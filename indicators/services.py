@@ -1,0 +1,355 @@
+"""Every write to reported indicator values. Admin, API, tasks and commands call these.
+
+A value goes through the same review as a project's year record: the transitions
+are ``projects.workflow.REVIEW_TRANSITIONS``, asked through ``check_review``; there
+is no second workflow table. Each service validates, checks the workflow and the
+actor's scope (the indicator's responsible department), saves, and writes its
+history row in the same transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portfolio.choices import AuditAction
+from portfolio.models import Department
+from portfolio.selectors import is_administrator, is_clerk, is_supervisor, user_scope
+from portfolio.services import Actor, audit_log, diff, snapshot
+from projects import workflow
+from projects.choices import ReviewAction, ReviewState
+from projects.services import StaleWrite
+
+from .choices import EDITABLE_STATES
+from .models import Indicator, IndicatorTarget, IndicatorValue
+
+VALUE_FIELDS = ["value", "rate", "source", "reported_on", "note"]
+
+__all__ = [
+    "StaleWrite",
+    "VALUE_FIELDS",
+    "indicator_value_approve",
+    "indicator_value_create",
+    "indicator_value_reopen",
+    "indicator_value_return",
+    "indicator_value_submit",
+    "indicator_value_update",
+    "indicator_save",
+    "indicator_target_delete",
+    "indicator_target_save",
+]
+
+
+def _is_person(actor: Actor | None) -> bool:
+    return actor is not None and not isinstance(actor, str)
+
+
+def covers_indicator(user, indicator: Indicator) -> bool:
+    """Whether ``user``'s departments answer for ``indicator``."""
+    scope = user_scope(user)
+    return scope.everything or indicator.department_id in scope.department_ids
+
+
+def _authorize(actor: Actor | None, indicator: Indicator, *, role: str) -> None:
+    """People act only for their own department's indicators; systems are trusted."""
+    if not _is_person(actor):
+        return
+    if not covers_indicator(actor, indicator):
+        raise PermissionDenied(_("该指标不由您所在单位负责。"))
+    if is_administrator(actor):
+        return
+    if role == "clerk" and not is_clerk(actor):
+        raise PermissionDenied(_("只有责任单位填报员可以填报和提交。"))
+    if role == "supervisor" and not is_supervisor(actor):
+        raise PermissionDenied(_("只有督查员可以审核、退回或重新打开。"))
+
+
+def _check_data(data: dict[str, Any]) -> None:
+    unknown = set(data) - set(VALUE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("该字段不能修改。") for name in sorted(unknown)})
+
+
+def _lock(value: IndicatorValue, expected_version: int | None) -> IndicatorValue:
+    locked = (
+        IndicatorValue.objects.select_for_update()
+        .select_related("indicator", "indicator__plan")
+        .get(pk=value.pk)
+    )
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleWrite(current_version=locked.version)
+    return locked
+
+
+def _not_editable(value: IndicatorValue) -> workflow.TransitionNotAllowed:
+    return workflow.TransitionNotAllowed(
+        str(_("指标年度值当前状态为“%(state)s”，不能修改；请先由督查员重新打开。"))
+        % {"state": ReviewState(value.state).label},
+        state=value.state,
+        allowed=[str(a) for a in workflow.allowed_review_actions(value.state)],
+    )
+
+
+@transaction.atomic
+def indicator_value_create(
+    *,
+    indicator: Indicator,
+    year: int,
+    actor: Actor | None,
+    data: dict[str, Any] | None = None,
+    department: Department | None = None,
+) -> IndicatorValue:
+    """Open a draft value of ``indicator`` for ``year`` (one per indicator and year).
+
+    The reporting department defaults to the indicator's responsible department.
+    Years run from the one before the plan (a base for growth rates) to its end.
+    """
+    data = data or {}
+    _check_data(data)
+    _authorize(actor, indicator, role="clerk")
+    plan = indicator.plan
+    if not plan.start_year - 1 <= year <= plan.end_year:
+        raise ValidationError(
+            {
+                "year": _("年度须在 %(first)s—%(last)s 年之间。")
+                % {"first": plan.start_year - 1, "last": plan.end_year}
+            }
+        )
+    department = department or indicator.department
+    if department is None:
+        raise ValidationError({"department": _("该指标尚未指定责任单位。")})
+    if IndicatorValue.objects.filter(indicator=indicator, year=year).exists():
+        raise ValidationError(
+            {"year": _("该指标本年度已有填报记录，请在原记录上修改。")}
+        )
+    value = IndicatorValue(
+        indicator=indicator, year=year, department=department, **data
+    )
+    value.full_clean()
+    value.save()
+    audit_log(
+        instance=value,
+        action=AuditAction.CREATE,
+        actor=actor,
+        changes={
+            "year": [None, year],
+            **{
+                name: [None, after]
+                for name, after in snapshot(value, VALUE_FIELDS).items()
+                if after not in (None, "")
+            },
+        },
+    )
+    return value
+
+
+@transaction.atomic
+def indicator_value_update(
+    *,
+    value: IndicatorValue,
+    actor: Actor | None,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+) -> IndicatorValue:
+    """Change a draft or returned value's figures, source, date or note."""
+    _check_data(data)
+    value = _lock(value, expected_version)
+    _authorize(actor, value.indicator, role="clerk")
+    if _is_person(actor) and not is_administrator(actor) and not is_clerk(actor):
+        raise PermissionDenied(_("督查员不能直接修改填报数据，请退回由填报员修改。"))
+    if value.state not in EDITABLE_STATES:
+        raise _not_editable(value)
+    before = snapshot(value, VALUE_FIELDS)
+    for name, new in data.items():
+        setattr(value, name, new)
+    value.full_clean()
+    changes = diff(before, snapshot(value, VALUE_FIELDS))
+    if not changes:
+        return value
+    value.version += 1
+    value.save()
+    audit_log(instance=value, action=AuditAction.UPDATE, actor=actor, changes=changes)
+    return value
+
+
+def _review(
+    *,
+    value: IndicatorValue,
+    actor: Actor | None,
+    action: ReviewAction,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> IndicatorValue:
+    value = _lock(value, expected_version)
+    try:
+        transition = workflow.check_review(action, ReviewState(value.state))
+    except workflow.TransitionNotAllowed as exc:
+        # Same decision and allowed actions; worded for an indicator value.
+        allowed = "、".join(str(ReviewAction(a).label) for a in exc.allowed)
+        raise workflow.TransitionNotAllowed(
+            str(
+                _(
+                    "指标年度值当前状态为“%(state)s”，不能“%(action)s”；"
+                    "可执行的操作：%(allowed)s。"
+                )
+            )
+            % {
+                "state": ReviewState(value.state).label,
+                "action": ReviewAction(action).label,
+                "allowed": allowed or str(_("无")),
+            },
+            state=exc.state,
+            allowed=exc.allowed,
+        ) from exc
+    _authorize(actor, value.indicator, role=transition.role)
+    if transition.reason_required and not reason.strip():
+        raise ValidationError({"reason": _("请填写原因。")})
+    if action == ReviewAction.SUBMIT:
+        value.full_clean()
+        missing = value.missing_for_submit()
+        if missing:
+            raise ValidationError(missing)
+    before_state = value.state
+    now = timezone.now()
+    value.state = transition.target
+    if action == ReviewAction.SUBMIT:
+        value.submitted_at = now
+    elif action == ReviewAction.APPROVE:
+        value.approved_at = now
+    elif action == ReviewAction.RETURN:
+        value.returned_at = now
+        value.return_reason = reason
+    elif action == ReviewAction.REOPEN:
+        value.approved_at = None
+    value.version += 1
+    value.save()
+    audit_log(
+        instance=value,
+        action=AuditAction(str(action)),
+        actor=actor,
+        changes={"state": [before_state, value.state]},
+        reason=reason,
+    )
+    return value
+
+
+@transaction.atomic
+def indicator_value_submit(
+    *, value: IndicatorValue, actor: Actor | None, expected_version: int | None = None
+) -> IndicatorValue:
+    """The department's clerk submits the value (it needs a figure, source, date)."""
+    return _review(
+        value=value,
+        actor=actor,
+        action=ReviewAction.SUBMIT,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def indicator_value_approve(
+    *, value: IndicatorValue, actor: Actor | None, expected_version: int | None = None
+) -> IndicatorValue:
+    """A supervisor approves a submitted value; it becomes read-only."""
+    return _review(
+        value=value,
+        actor=actor,
+        action=ReviewAction.APPROVE,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def indicator_value_return(
+    *,
+    value: IndicatorValue,
+    actor: Actor | None,
+    reason: str,
+    expected_version: int | None = None,
+) -> IndicatorValue:
+    """A supervisor returns a submitted value to the department, saying why."""
+    return _review(
+        value=value,
+        actor=actor,
+        action=ReviewAction.RETURN,
+        reason=reason,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def indicator_value_reopen(
+    *,
+    value: IndicatorValue,
+    actor: Actor | None,
+    reason: str,
+    expected_version: int | None = None,
+) -> IndicatorValue:
+    """A supervisor reopens an approved value for correction, saying why."""
+    return _review(
+        value=value,
+        actor=actor,
+        action=ReviewAction.REOPEN,
+        reason=reason,
+        expected_version=expected_version,
+    )
+
+
+def _save_with_history(instance, *, actor: Actor | None, fields: list[str]):
+    """Validate and save an administrator's edit; record what changed."""
+    model = type(instance)
+    created = instance.pk is None
+    before = {} if created else snapshot(model.objects.get(pk=instance.pk), fields)
+    instance.full_clean()
+    instance.save()
+    # Read back, so that the history shows what is stored ("19.6000", not "19.6").
+    changes = diff(before, snapshot(model.objects.get(pk=instance.pk), fields))
+    if created or changes:
+        audit_log(
+            instance=instance,
+            action=AuditAction.CREATE if created else AuditAction.UPDATE,
+            actor=actor,
+            changes=changes,
+        )
+    return instance
+
+
+@transaction.atomic
+def indicator_save(
+    *, indicator: Indicator, actor: Actor | None, fields: list[str]
+) -> Indicator:
+    """An administrator adds or corrects an indicator (a baseline, a department…).
+
+    ``fields`` are the fields edited; a later ``load_plan`` keeps the correction.
+    """
+    if _is_person(actor) and not is_administrator(actor):
+        raise PermissionDenied(_("只有管理员可以修改考核指标。"))
+    return _save_with_history(indicator, actor=actor, fields=fields)
+
+
+@transaction.atomic
+def indicator_target_save(
+    *, target: IndicatorTarget, actor: Actor | None, fields: list[str]
+) -> IndicatorTarget:
+    """An administrator adds or corrects a target (e.g. a tolerance)."""
+    if _is_person(actor) and not is_administrator(actor):
+        raise PermissionDenied(_("只有管理员可以修改指标目标。"))
+    return _save_with_history(target, actor=actor, fields=fields)
+
+
+@transaction.atomic
+def indicator_target_delete(*, target: IndicatorTarget, actor: Actor | None) -> None:
+    """An administrator removes a target; the history keeps what it was."""
+    if _is_person(actor) and not is_administrator(actor):
+        raise PermissionDenied(_("只有管理员可以删除指标目标。"))
+    audit_log(
+        instance=target,
+        action=AuditAction.DELETE,
+        actor=actor,
+        changes={"text": [target.text, None], "kind": [target.kind, None]},
+    )
+    target.delete()
