@@ -65,6 +65,28 @@ DOSSIER_FIELDS = [
 PERSONAL_FIELDS = ("contact_person", "contact_phone")
 
 
+_CENT = Decimal("0.01")
+_MONEY_FIELDS = {
+    "total_investment",
+    *ProjectDossier.SOURCE_FIELDS,
+    "completed_investment",
+    "cumulative_investment",
+    "percent_complete",
+}
+
+
+def _plain_value(name: str, value: Any) -> Any:
+    """Amounts to the cent (so 1000 and 1000.00 are one value); texts stripped."""
+    if name in _MONEY_FIELDS and value is not None and value != "":
+        try:
+            return Decimal(str(value)).quantize(_CENT)
+        except ArithmeticError:
+            return value  # full_clean names the field
+    if isinstance(value, str):
+        return value.strip()
+    return value
+
+
 def personal_fields() -> tuple[str, ...]:
     """Dossier fields holding personal data; public exports must leave them out."""
     return PERSONAL_FIELDS
@@ -123,9 +145,7 @@ def project_dossier_update(
     for name, value in data.items():
         if name in ProjectDossier.SOURCE_FIELDS and value is None:
             value = Decimal("0")
-        if isinstance(value, str):
-            value = value.strip()
-        setattr(dossier, name, value)
+        setattr(dossier, name, _plain_value(name, value))
     dossier.full_clean()
     changes = diff(before, snapshot(dossier, DOSSIER_FIELDS))
     if not changes:
@@ -453,7 +473,8 @@ def progress_update_submit(
         submitted_by=actor if _is_person(actor) else None,
     )
     for name, value in data.items():
-        setattr(update, name, "" if value is None and name in _TEXT else value)
+        value = "" if value is None and name in _TEXT else value
+        setattr(update, name, _plain_value(name, value))
     if update.completed_investment is None:
         update.completed_investment = Decimal("0")
     if data.get("cumulative_investment") is None:
@@ -507,7 +528,8 @@ def progress_update_change(
     _check_record_open(locked.year_record)
     before = snapshot(locked, PROGRESS_FIELDS)
     for name, value in data.items():
-        setattr(locked, name, "" if value is None and name in _TEXT else value)
+        value = "" if value is None and name in _TEXT else value
+        setattr(locked, name, _plain_value(name, value))
     locked.full_clean()
     changes = diff(before, snapshot(locked, PROGRESS_FIELDS))
     if not changes:
@@ -582,7 +604,7 @@ def progress_updates_overdue(
     records of this year and last year that are still open (draft or returned:
     once the yearly report is submitted it speaks for the year), whose phase
     still builds something (not finished, cancelled or suspended), for each
-    period of the plan's cadence that starts on or after
+    period of the plan's cadence that ends on or after
     ``settings.PROJECTS_PROGRESS_SINCE`` and whose due date (default the 5th of
     the next month) has passed. A March update missing on 6 April is one item.
     """
@@ -594,7 +616,7 @@ def progress_updates_overdue(
         for period in periods_of_year(cadence, row["year"]):
             if period.due_date >= today:
                 break
-            if since is not None and period.start < since:
+            if since is not None and period.end < since:
                 continue
             if (row["id"], period.key) in filed:
                 continue

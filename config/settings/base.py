@@ -181,7 +181,7 @@ PROJECTS_ATTACHMENT_MAX_BYTES = env.int(
 )
 # Day of the month after a period's end by which its progress update is due.
 PROJECTS_PROGRESS_DUE_DAY = 5
-# Periods before this date (YYYY-MM-DD) owe no progress update, so that starting
+# Periods ending before this date (YYYY-MM-DD) owe no progress update, so that starting
 # monthly reporting mid-year does not turn every earlier month into overdue items.
 PROJECTS_PROGRESS_SINCE = (
     datetime.date.fromisoformat(env("PROJECTS_PROGRESS_SINCE"))
