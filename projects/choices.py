@@ -80,10 +80,10 @@ class HealthLight(models.TextChoices):
 
 
 class HealthRuleKind(models.TextChoices):
-    INVESTMENT_BEHIND = "investment_behind", _("累计投资落后年度计划")
+    INVESTMENT_BEHIND = "investment_behind", _("本年累计投资落后序时进度")
     UPDATE_OVERDUE = "update_overdue", _("进度更新逾期")
-    PROBLEM_OPEN = "problem_open", _("问题久未解决")
-    PAST_END_YEAR = "past_end_year", _("超过完工年仍未完成")
+    PROBLEM_OPEN = "problem_open", _("协调问题未解决")
+    PAST_END_YEAR = "past_end_year", _("完工年后仍未完成")
 
 
 # A problem still blocking its project (counted by the traffic light).

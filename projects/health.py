@@ -332,6 +332,8 @@ def health_rule_update(
     locked = HealthRule.objects.select_for_update().get(pk=rule.pk)
     before = snapshot(locked, fields)
     for name, value in data.items():
+        if name == "threshold" and value is not None:
+            value = Decimal(str(value)).quantize(Decimal("0.01"))
         setattr(locked, name, value)
     locked.full_clean()
     changes = diff(before, snapshot(locked, fields))

@@ -584,8 +584,9 @@ class HealthRule(models.Model):
         """The rule in a supervisor's words: 进度更新逾期超过 15 天 → 红灯."""
         threshold = self.threshold.normalize()
         threshold = f"{threshold:f}"
+        space = "" if self.unit == "%" else " "
         return (
-            f"{HealthRuleKind(self.kind).label}超过 {threshold} {self.unit}"
+            f"{HealthRuleKind(self.kind).label}超过 {threshold}{space}{self.unit}"
             f" → {HealthLight(self.light).label}"
         )
 

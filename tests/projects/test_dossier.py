@@ -221,7 +221,9 @@ def test_percent_never_goes_back_without_a_reason(record, clerk_bazhou):
 
 
 def test_correcting_an_earlier_period_cannot_undercut_the_next(record, clerk_bazhou):
-    first = submit(record, "2026-01", clerk_bazhou, cumulative_investment=Decimal("100"))
+    first = submit(
+        record, "2026-01", clerk_bazhou, cumulative_investment=Decimal("100")
+    )
     submit(record, "2026-02", clerk_bazhou, cumulative_investment=Decimal("200"))
     with pytest.raises(ValidationError) as caught:
         progress_update_change(
@@ -229,7 +231,9 @@ def test_correcting_an_earlier_period_cannot_undercut_the_next(record, clerk_baz
             actor=clerk_bazhou,
             data={"cumulative_investment": Decimal("260")},
         )
-    assert "高于下一期（2026-02）" in caught.value.message_dict["cumulative_investment"][0]
+    assert (
+        "高于下一期（2026-02）" in caught.value.message_dict["cumulative_investment"][0]
+    )
     # Correcting an earlier period does not overwrite the year's latest figures.
     progress_update_change(
         update=first, actor=clerk_bazhou, data={"cumulative_investment": Decimal("150")}
@@ -308,7 +312,9 @@ def test_monthly_update_missing_on_the_6th_is_one_overdue_item(
     assert item.days_overdue(dt.date(2026, 4, 6)) == 1
     # Asked again (a re-run), the same single item with the same key.
     again = items_for(record, dt.date(2026, 4, 6))
-    assert [i.key for i in again] == [item.key] == [f"progress-update:{record.pk}:2026-03"]
+    assert (
+        [i.key for i in again] == [item.key] == [f"progress-update:{record.pk}:2026-03"]
+    )
     # Filed (late), it is no longer overdue.
     submit(record, "2026-03", clerk_bazhou, today=dt.date(2026, 4, 6))
     assert items_for(record, dt.date(2026, 4, 6)) == []
