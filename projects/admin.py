@@ -602,7 +602,7 @@ class ProjectDossierInline(admin.StackedInline):
     can_delete = False
     max_num = 1
     extra = 1
-    verbose_name_plural = _("项目档案：投资与联系人")
+    verbose_name = verbose_name_plural = _("项目档案：投资与联系人")
     fieldsets = [
         (
             _("总投资及资金来源（万元；来源合计须等于总投资）"),
@@ -736,6 +736,22 @@ class DossierProjectAdmin(ProjectAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), "light_detail"]
+
+    def save_related(self, request, form, formsets, change):
+        """The services wrote everything during validation; nothing is left to save.
+
+        The admin's change message still reads each formset's saved objects.
+        """
+        for formset in formsets:
+            formset.new_objects = []
+            formset.changed_objects = []
+            formset.deleted_objects = []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The form's own field list (its hidden ``version`` is not the model's
+        # non-editable field); passing the fieldsets' names raised FieldError.
+        kwargs["fields"] = None
+        return super().get_form(request, obj, change, **kwargs)
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
@@ -1031,10 +1047,10 @@ class ProgressUpdateAdmin(RoleAdminMixin, admin.ModelAdmin):
         ]
 
     def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
         fields = list(self.readonly_fields)
-        if obj is not None and (
-            obj.year_record.state not in EDITABLE_STATES or not _writer(request.user)
-        ):
+        if obj.year_record.state not in EDITABLE_STATES or not _writer(request.user):
             fields += list(dossier.PROGRESS_FIELDS)
         return fields
 
@@ -1228,6 +1244,8 @@ class CoordinationProblemAdmin(RoleAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         scope = user_scope(request.user)
         queryset = admin.ModelAdmin.get_queryset(self, request)
+        if scope.everything:
+            return queryset  # (an empty Q OR'ed with another is only the other)
         return queryset.filter(
             scope.project_q("project__")
             | Q(owner_department_id__in=scope.department_ids)
@@ -1516,8 +1534,10 @@ class AttachmentAdmin(RoleAdminMixin, admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None:
-            return super().get_form(request, obj, change, fields=[], **kwargs)
-        form = super().get_form(request, obj, change, fields=None, **kwargs)
+            kwargs["fields"] = []
+            return super().get_form(request, obj, change, **kwargs)
+        kwargs["fields"] = None
+        form = super().get_form(request, obj, change, **kwargs)
         form.request_user = request.user
         return form
 
