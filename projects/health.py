@@ -257,8 +257,9 @@ def health_refresh(
 
     Idempotent: a second run the same day changes nothing and notices nothing.
     Each change of light gets a history row on its project (who: ``actor``; why:
-    the reasons); projects that have just turned red are passed, once, to
-    ``on_project_turned_red`` after the transaction commits.
+    the reasons); projects that have just turned red from another light are
+    passed, once, to ``on_project_turned_red`` after the transaction commits (a
+    project's first light is recorded but is not a turn).
     """
     today = today or timezone.localdate()
     now = timezone.now()
@@ -290,7 +291,9 @@ def health_refresh(
         )
         if changed:
             report.changed[pk] = (before, str(health.light))
-            if health.light == HealthLight.RED:
+            # A first computation is a starting state, not a turn: deploying the
+            # lights must not send a notice for every project at once.
+            if health.light == HealthLight.RED and previous is not None:
                 report.turned_red.append(pk)
     ProjectHealth.objects.bulk_create(
         rows,

@@ -293,33 +293,43 @@ def test_turning_red_is_recorded_and_signalled_once(
     red_signals, django_capture_on_commit_callbacks
 ):
     only_rule(HealthRuleKind.PAST_END_YEAR, "0", HealthLight.RED)
-    late = ending(2025)()
-    fine = ending(2027)()
-    ids = [late.pk, fine.pk]
+    ending_now = ending(2026)()
+    later = ending(2027)()
+    ids = [ending_now.pk, later.pk]
     with django_capture_on_commit_callbacks(execute=True):
-        report = health_refresh(project_ids=ids, today=NOV_28)
-    assert report.turned_red == [late.pk]
-    assert red_signals == [[late.pk]]
-    stored = ProjectHealth.objects.get(project=late)
+        first = health_refresh(project_ids=ids, today=NOV_28)
+    # A first light is a starting state: recorded, not signalled.
+    assert first.changed == {ending_now.pk: ("", "green"), later.pk: ("", "green")}
+    assert first.turned_red == [] and red_signals == []
+
+    # The new year comes and the project is not finished: it turns red.
+    january = dt.date(2027, 1, 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = health_refresh(project_ids=ids, today=january)
+    assert report.turned_red == [ending_now.pk]
+    assert red_signals == [[ending_now.pk]]
+    stored = ProjectHealth.objects.get(project=ending_now)
     assert stored.light == HealthLight.RED
-    assert stored.reasons[0].startswith("计划 2025 年完工")
-    entry = AuditEntry.objects.get(
-        content_type__model="project", object_id=str(late.pk), changes__has_key="health"
-    )
-    assert entry.changes["health"] == [None, "red"]
-    assert "计划 2025 年完工" in entry.reason
-    assert ProjectHealth.objects.get(project=fine).light == HealthLight.GREEN
+    assert stored.reasons[0].startswith("计划 2026 年完工，已超期 1 年")
+    entry = AuditEntry.objects.filter(
+        content_type__model="project",
+        object_id=str(ending_now.pk),
+        changes__has_key="health",
+    ).latest("id")
+    assert entry.changes["health"] == ["green", "red"]
+    assert "计划 2026 年完工" in entry.reason
+    assert ProjectHealth.objects.get(project=later).light == HealthLight.GREEN
 
     # A second run the same day: nothing changes, nothing is signalled.
     with django_capture_on_commit_callbacks(execute=True):
-        again = health_refresh(project_ids=ids, today=NOV_28)
+        again = health_refresh(project_ids=ids, today=january)
     assert again.changed == {} and again.turned_red == []
-    assert red_signals == [[late.pk]]
+    assert red_signals == [[ending_now.pk]]
     assert (
         AuditEntry.objects.filter(
             object_id__in=[str(i) for i in ids], changes__has_key="health"
         ).count()
-        == 2
+        == 3
     )
 
 
@@ -337,3 +347,17 @@ def test_supervisor_changes_a_rule_with_history(supervisor, clerk_bazhou):
         content_type__model="healthrule", object_id=str(rule.pk)
     ).get()
     assert entry.changes == {"threshold": ["30.00", "15.00"]}
+
+
+def test_refresh_health_command():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("refresh_health", "--today", "2026-11-28", stdout=out)
+    assert "已计算" in out.getvalue()
+    assert ProjectHealth.objects.count() >= 135
+    again = StringIO()
+    call_command("refresh_health", "--today", "2026-11-28", stdout=again)
+    assert "灯色变化 0 个；新变红 0 个" in again.getvalue()
