@@ -748,9 +748,11 @@ class DossierProjectAdmin(ProjectAdmin):
             formset.deleted_objects = []
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        # The form's own field list (its hidden ``version`` is not the model's
-        # non-editable field); passing the fieldsets' names raised FieldError.
-        kwargs["fields"] = None
+        # The form's hidden ``version`` shares its name with the model's
+        # non-editable field: naming it in ``fields`` raised FieldError on the
+        # change page. The declared form field is kept whatever ``fields`` says.
+        if kwargs.get("fields") is not None:
+            kwargs["fields"] = [name for name in kwargs["fields"] if name != "version"]
         return super().get_form(request, obj, change, **kwargs)
 
     def get_fields(self, request, obj=None):
@@ -924,14 +926,15 @@ class ProgressUpdateForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.result = None
-        self.fields["cumulative_investment"].required = False
-        self.fields["cumulative_investment"].help_text = _(
-            "留空则按上期累计加本期完成自动计算；低于上期时须填写下降原因。"
-        )
+        if "cumulative_investment" in self.fields:  # not when read-only
+            self.fields["cumulative_investment"].required = False
+            self.fields["cumulative_investment"].help_text = _(
+                "留空则按上期累计加本期完成自动计算；低于上期时须填写下降原因。"
+            )
         if self.instance.pk:
             self.fields["version_seen"].initial = self.instance.version
-            del self.fields["year_record"]
-            del self.fields["period"]
+            self.fields.pop("year_record", None)
+            self.fields.pop("period", None)
         else:
             today = timezone.localdate()
             self.fields["year_record"].required = True
@@ -962,6 +965,9 @@ class ProgressUpdateForm(forms.ModelForm):
                     for name in self.changed_data
                     if name in dossier.PROGRESS_FIELDS
                 }
+                if not changed:
+                    self.result = self.instance
+                    return cleaned
                 self.result = dossier.progress_update_change(
                     update=self.instance,
                     actor=self.request_user,
@@ -1015,7 +1021,6 @@ class ProgressUpdateAdmin(RoleAdminMixin, admin.ModelAdmin):
     ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["fields"] = None
         form = super().get_form(request, obj, change, **kwargs)
         form.request_user = request.user
         return form
@@ -1163,13 +1168,13 @@ class ProblemForm(forms.ModelForm):
         self.result = None
         if self.instance.pk:
             self.fields["version_seen"].initial = self.instance.version
-            del self.fields["project"]
+            self.fields.pop("project", None)
         else:
             self.fields["project"].required = True
             self.fields["project"].queryset = _scoped_projects(self.request_user)
             self.fields["owner_department"].required = False
             self.fields["due_date"].required = False
-            del self.fields["change_reason"]
+            self.fields.pop("change_reason", None)
 
     def _post_clean(self):
         pass
@@ -1180,6 +1185,9 @@ class ProblemForm(forms.ModelForm):
             return cleaned
         try:
             if self.instance.pk:
+                if not {"owner_department", "due_date"} & set(self.changed_data):
+                    self.result = self.instance
+                    return cleaned
                 self.result = dossier.problem_assign(
                     problem=self.instance,
                     actor=self.request_user,
@@ -1259,7 +1267,6 @@ class CoordinationProblemAdmin(RoleAdminMixin, admin.ModelAdmin):
         return is_supervisor(request.user) or _writer(request.user)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["fields"] = None
         form = super().get_form(request, obj, change, **kwargs)
         form.request_user = request.user
         return form
@@ -1534,9 +1541,10 @@ class AttachmentAdmin(RoleAdminMixin, admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None:
+            # Attachments are read-only once stored: a plain form, no upload.
             kwargs["fields"] = []
+            kwargs["form"] = forms.ModelForm
             return super().get_form(request, obj, change, **kwargs)
-        kwargs["fields"] = None
         form = super().get_form(request, obj, change, **kwargs)
         form.request_user = request.user
         return form

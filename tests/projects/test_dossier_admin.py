@@ -233,3 +233,62 @@ def test_supervisor_changes_a_rule_and_the_lights_follow(
     assert AuditEntry.objects.filter(
         content_type__model="healthrule", object_id=str(rule.pk)
     ).exists()
+
+
+def test_every_dossier_page_opens_for_each_role(
+    client, clerk_bazhou, supervisor, settings, tmp_path
+):
+    """Lists, add forms and change pages of the dossier answer 200 (or 403)."""
+    from projects.attachments import attachment_add
+    from projects.dossier import progress_update_submit
+    from tests.projects.test_attachments import png_bytes, upload
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    record = YearRecordFactory(
+        project=ProjectFactory(start_year=2025, end_year=2027, period="2025-2027"),
+        year=timezone.localdate().year,
+        phase=Phase.UNDER_CONSTRUCTION,
+    )
+    update = progress_update_submit(
+        year_record=record,
+        period=f"{record.year}-01",
+        actor=clerk_bazhou,
+        data={
+            "physical_progress": "基础",
+            "percent_complete": Decimal("5"),
+            "problems": "缺电",
+        },
+    )
+    photo = attachment_add(
+        project=record.project,
+        actor=clerk_bazhou,
+        upload=upload("a.png", png_bytes()),
+        kind="photo",
+        progress_update=update,
+    )
+    problem = CoordinationProblem.objects.get(progress_update=update)
+    rule = HealthRule.objects.first()
+    pages = [
+        reverse("admin:projects_project_change", args=[record.project.pk]),
+        reverse("admin:projects_yearrecord_change", args=[record.pk]),
+        reverse("admin:projects_progressupdate_changelist"),
+        reverse("admin:projects_progressupdate_change", args=[update.pk]),
+        reverse("admin:projects_coordinationproblem_changelist"),
+        reverse("admin:projects_coordinationproblem_change", args=[problem.pk]),
+        reverse("admin:projects_coordinationproblem_add"),
+        reverse("admin:projects_attachment_changelist"),
+        reverse("admin:projects_attachment_change", args=[photo.pk]),
+        reverse("admin:projects_healthrule_changelist"),
+        reverse("admin:projects_healthrule_change", args=[rule.pk]),
+    ]
+    for user in (clerk_bazhou, supervisor):
+        client.force_login(user)
+        for url in pages:
+            assert client.get(url).status_code == 200, (user.username, url)
+    client.force_login(clerk_bazhou)
+    assert client.get(reverse("admin:projects_progressupdate_add")).status_code == 200
+    assert client.get(reverse("admin:projects_attachment_add")).status_code == 200
+    client.force_login(supervisor)
+    # Supervisors read the updates and attachments; clerks file them.
+    assert client.get(reverse("admin:projects_progressupdate_add")).status_code == 403
+    assert client.get(reverse("admin:projects_attachment_add")).status_code == 403
