@@ -135,6 +135,7 @@ def _image_is_sound(fileobj, expected: FileType) -> bool:
 def _thumbnail(fileobj) -> ContentFile | None:
     from PIL import Image, ImageOps
 
+    fileobj.seek(0)
     try:
         with Image.open(fileobj) as image:
             image = ImageOps.exif_transpose(image)

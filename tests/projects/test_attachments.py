@@ -50,6 +50,20 @@ def jpeg_bytes():
     return out.getvalue()
 
 
+def image_bytes(fmt):
+    out = io.BytesIO()
+    Image.new("RGB", (20, 20), (0, 0, 200)).save(out, format=fmt)
+    return out.getvalue()
+
+
+def xlsx_bytes():
+    from openpyxl import Workbook
+
+    out = io.BytesIO()
+    Workbook().save(out)
+    return out.getvalue()
+
+
 def docx_bytes(macro=False):
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
@@ -115,6 +129,14 @@ def test_photo_is_stored_with_thumbnail_and_history(project, clerk_bazhou, media
         ),
         ("照片.JPEG", jpeg_bytes(), AttachmentKind.PHOTO, "image/jpeg"),
         ("扫描件.jpg", jpeg_bytes(), AttachmentKind.APPROVAL, "image/jpeg"),
+        ("动图.gif", image_bytes("GIF"), AttachmentKind.PHOTO, "image/gif"),
+        ("照片.webp", image_bytes("WEBP"), AttachmentKind.PHOTO, "image/webp"),
+        (
+            "投资台账.xlsx",
+            xlsx_bytes(),
+            AttachmentKind.OTHER,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
     ],
 )
 def test_allowed_files_are_accepted(project, clerk_bazhou, name, content, kind, mime):
