@@ -45,3 +45,10 @@ class AuditAction(models.TextChoices):
     REOPEN = "reopen", _("重新打开")
     PHASE = "phase", _("阶段变更")
     LOAD = "load", _("导入规划数据")
+
+
+class ProgressCadence(models.TextChoices):
+    """How often a plan's projects report in-year progress (月度/季度调度)."""
+
+    MONTHLY = "monthly", _("按月")
+    QUARTERLY = "quarterly", _("按季度")

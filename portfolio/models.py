@@ -14,7 +14,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import AuditAction, ClusterLevel, DepartmentKind, DistrictKind, SectorTier
+from .choices import (
+    AuditAction,
+    ClusterLevel,
+    DepartmentKind,
+    DistrictKind,
+    ProgressCadence,
+    SectorTier,
+)
 
 
 class Plan(models.Model):
@@ -38,6 +45,13 @@ class Plan(models.Model):
         help_text=_("每年的年度报告须在该月该日（含）之前提交。"),
     )
     is_current = models.BooleanField(_("当前规划"), default=True)
+    progress_cadence = models.CharField(
+        _("进度调度频次"),
+        max_length=20,
+        choices=ProgressCadence.choices,
+        default=ProgressCadence.MONTHLY,
+        help_text=_("项目进度更新按月或按季度报送，每期默认于期末次月5日前报送。"),
+    )
 
     class Meta:
         verbose_name = _("规划")

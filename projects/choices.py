@@ -45,3 +45,50 @@ UNSUBMITTED_STATES = frozenset({ReviewState.DRAFT, ReviewState.RETURNED})
 FINISHED_PHASES = frozenset({Phase.COMPLETED, Phase.IN_OPERATION, Phase.CANCELLED})
 # Phases in which the project counts as done for the "past its end year" rule.
 DONE_PHASES = FINISHED_PHASES
+
+
+# --- Project dossier (issue 9): problems, attachments, traffic light ----------
+
+
+class ProblemState(models.TextChoices):
+    """A coordination problem's state (问题清单): open → being handled → solved."""
+
+    OPEN = "open", _("待协调")
+    HANDLING = "handling", _("协调中")
+    SOLVED = "solved", _("已解决")
+
+
+class ProblemAction(models.TextChoices):
+    HANDLE = "handle", _("开始协调")
+    SOLVE = "solve", _("标记已解决")
+    REOPEN = "reopen", _("重新打开")
+
+
+class AttachmentKind(models.TextChoices):
+    PHOTO = "photo", _("现场照片")
+    APPROVAL = "approval", _("审批文件")
+    ACCEPTANCE = "acceptance", _("验收证书")
+    OTHER = "other", _("其他文件")
+
+
+class HealthLight(models.TextChoices):
+    """The traffic light (红绿灯); ordered from best to worst by ``HEALTH_ORDER``."""
+
+    GREEN = "green", _("绿灯")
+    YELLOW = "yellow", _("黄灯")
+    RED = "red", _("红灯")
+
+
+class HealthRuleKind(models.TextChoices):
+    INVESTMENT_BEHIND = "investment_behind", _("本年累计投资落后序时进度")
+    UPDATE_OVERDUE = "update_overdue", _("进度更新逾期")
+    PROBLEM_OPEN = "problem_open", _("协调问题未解决")
+    PAST_END_YEAR = "past_end_year", _("完工年后仍未完成")
+
+
+# A problem still blocking its project (counted by the traffic light).
+UNSOLVED_PROBLEM_STATES = frozenset({ProblemState.OPEN, ProblemState.HANDLING})
+# Worse lights win: the project's light is the worst light of its triggered rules.
+HEALTH_ORDER = (HealthLight.GREEN, HealthLight.YELLOW, HealthLight.RED)
+# Year records in these phases owe no in-year progress updates: nothing is built.
+PROGRESS_EXEMPT_PHASES = FINISHED_PHASES | {Phase.SUSPENDED}

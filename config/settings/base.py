@@ -184,3 +184,29 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# --- Project dossier (issue 9): files, in-year progress -----------------------
+import datetime  # noqa: E402
+
+# Uploaded files go through Django's storage API: local files under var/media by
+# default; any other backend (e.g. django-storages' S3Storage) by setting
+# FILE_STORAGE_BACKEND and its options in STORAGES["default"]["OPTIONS"].
+# MEDIA_URL is never routed: files are served by a view that checks the scope.
+MEDIA_ROOT = env("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+STORAGES["default"]["BACKEND"] = env(
+    "FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"
+)
+PROJECTS_ATTACHMENT_MAX_BYTES = env.int(
+    "PROJECTS_ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024
+)
+# Day of the month after a period's end by which its progress update is due.
+PROJECTS_PROGRESS_DUE_DAY = 5
+# Periods ending before this date (YYYY-MM-DD) owe no progress update, so that starting
+# monthly reporting mid-year does not turn every earlier month into overdue items.
+PROJECTS_PROGRESS_SINCE = (
+    datetime.date.fromisoformat(env("PROJECTS_PROGRESS_SINCE"))
+    if env("PROJECTS_PROGRESS_SINCE", default="")
+    else None
+)
+# A problem raised in an update is due this many days after it is raised.
+PROJECTS_PROBLEM_DUE_DAYS = 30

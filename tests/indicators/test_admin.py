@@ -194,7 +194,7 @@ def test_administrator_corrects_a_baseline_with_history(client, administrator):
         object_id=str(indicator.pk),
         action="update",
     )
-    assert entry.changes["baseline_value"] == [None, "19.6000"]
+    assert entry.changes["baseline_value"] == [None, "19.6"]
     assert entry.actor == administrator
     assert indicator.targets.get().tolerance == Decimal("0.2")
 
