@@ -45,3 +45,10 @@ class AuditAction(models.TextChoices):
     REOPEN = "reopen", _("重新打开")
     PHASE = "phase", _("阶段变更")
     LOAD = "load", _("导入规划数据")
+
+
+class ApiScope(models.TextChoices):
+    """What an external system's credentials allow."""
+
+    READ = "read", _("只读")
+    WRITE = "write", _("读写")

@@ -1,0 +1,63 @@
+"""The plan's indicators (考核指标) with their targets."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, extend_schema_view
+
+from indicators.filtersets import IndicatorFilterSet
+from indicators.models import Indicator, IndicatorTarget
+from portfolio.api import schema
+from portfolio.api.base import ListMixin, PortfolioViewSet, RetrieveMixin
+from portfolio.api.export import Column
+
+from .serializers import IndicatorSerializer
+
+
+def _targets_text(row: dict) -> list[str]:
+    return [
+        f"{target['year'] or '规划期'}：{target['text']}" for target in row["targets"]
+    ]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["指标"],
+        summary="考核指标列表",
+        parameters=[schema.FORMAT],
+        responses=schema.list_responses(IndicatorSerializer),
+    ),
+    retrieve=extend_schema(
+        tags=["指标"],
+        summary="单个考核指标",
+        responses={200: IndicatorSerializer, **schema.READ_ERRORS},
+    ),
+)
+class IndicatorViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
+    serializer_class = IndicatorSerializer
+    filterset_class = IndicatorFilterSet
+    lookup_field = "code"
+    lookup_value_regex = r"[-\w]+"
+    export_name = "indicators"
+    export_columns = [
+        Column("编码", "code"),
+        Column("指标名称", "name"),
+        Column("单位", "unit"),
+        Column("方向", "direction_display"),
+        Column("基期年", "baseline_year", "number"),
+        Column("基期值", "baseline_value", "number"),
+        Column("目标", _targets_text, "list"),
+    ]
+
+    def get_queryset(self):
+        return (
+            Indicator.objects.filter(plan__is_current=True)
+            .select_related("sector", "department")
+            .prefetch_related(
+                Prefetch(
+                    "targets",
+                    queryset=IndicatorTarget.objects.order_by("year", "kind"),
+                )
+            )
+            .order_by("order", "code")
+        )
