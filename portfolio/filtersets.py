@@ -6,10 +6,17 @@ import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from django_filters.widgets import QueryArrayWidget
 
 from .choices import ClusterLevel, DepartmentKind, DistrictKind, SectorTier
 from .models import Cluster, Department, District, Sector, Tombstone
+
+
+class CommaListWidget(forms.SelectMultiple):
+    """Reads ``?x=a,b`` and ``?x=a&x=b`` alike, as a list of values."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        return [part.strip() for v in values if v for part in v.split(",") if part]
 
 
 class CodesField(forms.Field):
@@ -19,7 +26,7 @@ class CodesField(forms.Field):
     typo is not silently an empty list.
     """
 
-    widget = QueryArrayWidget
+    widget = CommaListWidget
 
     def __init__(self, *, model=None, **kwargs):
         self.model = model
@@ -66,7 +73,7 @@ class ChoicesFilter(filters.MultipleChoiceFilter):
     """A choice filter that also takes ``a,b`` (like the code filters)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", QueryArrayWidget)
+        kwargs.setdefault("widget", CommaListWidget)
         super().__init__(*args, **kwargs)
 
 
