@@ -33,6 +33,20 @@ def _phase_label(phase: str, year: int, start_year: int) -> str:
     return PHASE_LABELS.get(phase, "未填报")
 
 
+class StrictInputMixin:
+    """Refuse fields the endpoint does not accept, instead of ignoring them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {n for n, f in self.fields.items() if not f.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["该字段不存在或不能修改。"] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
 class NamedRefSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
@@ -152,7 +166,7 @@ class ProjectSerializer(serializers.Serializer):
         }
 
 
-class ProjectUpdateSerializer(serializers.ModelSerializer):
+class ProjectUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
     """Correcting a project's description (PATCH; only the fields sent change)."""
 
     district = serializers.SlugRelatedField(
@@ -196,7 +210,7 @@ class ProjectUpdateSerializer(serializers.ModelSerializer):
         return data
 
 
-class ProjectPhaseSerializer(serializers.Serializer):
+class ProjectPhaseSerializer(StrictInputMixin, serializers.Serializer):
     phase = serializers.ChoiceField(choices=Phase.choices, help_text="新的阶段")
     reason = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="停缓建或取消时必填"
@@ -287,7 +301,7 @@ class YearRecordSerializer(serializers.ModelSerializer):
         return [str(a) for a in workflow.allowed_review_actions(obj.state)]
 
 
-class YearRecordUpdateSerializer(serializers.ModelSerializer):
+class YearRecordUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
     """The figures and texts a clerk fills in (PATCH; only the fields sent change)."""
 
     reason = serializers.CharField(
@@ -312,7 +326,7 @@ class YearRecordUpdateSerializer(serializers.ModelSerializer):
         return data, reason
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(StrictInputMixin, serializers.Serializer):
     reason = serializers.CharField(help_text="原因（必填），会记入变更记录")
 
 

@@ -98,7 +98,9 @@ class ResourceContract:
             assert response["ETag"] == f'"{first["version"]}"'
 
     def test_unknown_object_is_404_json(self, reader):
-        response = reader.get(self.detail("no-such-object" if self.key == "code" else 0))
+        response = reader.get(
+            self.detail("no-such-object" if self.key == "code" else 0)
+        )
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
 
@@ -164,7 +166,9 @@ class ResourceContract:
         assert inside in listed and outside not in listed
         assert reader.get(self.detail(outside)).status_code == 200
 
-    def test_write_outside_scope_is_404_and_changes_nothing(self, bazhou_writer, reader):
+    def test_write_outside_scope_is_404_and_changes_nothing(
+        self, bazhou_writer, reader
+    ):
         if self.write is None or not self.scoped:
             pytest.skip("no scoped write")
         outside = self.object_out_of_scope()
@@ -206,7 +210,10 @@ class ResourceContract:
             self.detail(key) + self.write.suffix,
             self.write.body,
             format="json",
-            **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in self.write.headers.items()},
+            **{
+                f"HTTP_{k.upper().replace('-', '_')}": v
+                for k, v in self.write.headers.items()
+            },
         )
 
 
