@@ -386,6 +386,9 @@ def year_record_delete(*, record: YearRecord, actor: Actor | None, reason: str =
         reason=reason,
     )
     record.delete()
+    # The project embeds its year's record in the API: mark it changed so that
+    # clients syncing with ``updated_since`` fetch it again.
+    Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
 
 
 @transaction.atomic
