@@ -226,6 +226,12 @@ class YearRecordSerializer(serializers.ModelSerializer):
     district = serializers.CharField(source="project.district.code", read_only=True)
     sector = serializers.CharField(source="project.sector.code", read_only=True)
     state_display = serializers.CharField(source="get_state_display", read_only=True)
+    phase = serializers.ChoiceField(
+        choices=Phase.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="本年度末项目所处阶段；空为未填报",
+    )
     phase_display = serializers.CharField(
         source="phase_label", read_only=True, help_text="新开工/续建/…；空为未填报"
     )

@@ -46,7 +46,9 @@ def test_command_prints_the_token_once_and_stores_its_hash(plan):
 
 
 def test_command_with_departments_limits_reach(plan):
-    _, token = _issue("教育局系统", "--scope", "read", "--department", "education-bureau")
+    _, token = _issue(
+        "教育局系统", "--scope", "read", "--department", "education-bureau"
+    )
     rows = _caller(token).get("/api/v1/projects/", {"page_size": 500}).json()
     assert rows["count"] > 0
     assert {r["sector"] for r in rows["results"]} == {"education"}
