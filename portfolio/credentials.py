@@ -12,6 +12,7 @@ import hashlib
 import secrets
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -93,11 +94,19 @@ def api_client_revoke(
 
 def api_client_for_token(token: str) -> ApiClient | None:
     """The client holding ``token`` (revoked or expired ones included), or None."""
-    return (
-        ApiClient.objects.prefetch_related("departments")
-        .filter(token_hash=token_hash(token))
-        .first()
+    limited = Exists(
+        ApiClient.departments.through.objects.filter(apiclient_id=OuterRef("pk"))
     )
+    try:
+        client = ApiClient.objects.annotate(limited=limited).get(
+            token_hash=token_hash(token)
+        )
+    except ApiClient.DoesNotExist:
+        return None
+    if not client.limited:
+        # One query for the usual whole-portfolio client; no departments to load.
+        client._prefetched_objects_cache = {"departments": Department.objects.none()}
+    return client
 
 
 def api_client_touch(client: ApiClient, now: dt.datetime) -> None:

@@ -12,6 +12,10 @@ from .export import Column, export_response, serialized_rows
 from .permissions import PortfolioPermission
 from .renderers import EXPORT_RENDERERS
 
+# Query parameters that are not filters: a list with only these skips building
+# its filterset (which copies every filter's form field on each request).
+UNFILTERED_PARAMS = frozenset({"page", "page_size", "format"})
+
 
 class PortfolioViewSet(viewsets.GenericViewSet):
     """Base viewset: access of the caller, list exports (CSV/XLSX)."""
@@ -24,6 +28,14 @@ class PortfolioViewSet(viewsets.GenericViewSet):
     def access(self) -> Access:
         return access_of(self.request)
 
+    def filter_queryset(self, queryset):
+        """Filters apply to lists only, and cost nothing when none is given."""
+        if getattr(self, "action", None) != "list":
+            return queryset
+        if not set(self.request.query_params) - UNFILTERED_PARAMS:
+            return queryset
+        return super().filter_queryset(queryset)
+
     def get_renderers(self):
         renderers = super().get_renderers()
         if getattr(self, "action", None) == "list" and self.export_columns:
@@ -32,18 +44,30 @@ class PortfolioViewSet(viewsets.GenericViewSet):
 
 
 class ListMixin:
-    """A paginated list; with ``?format=csv|xlsx`` the whole filtered list."""
+    """A paginated list; with ``?format=csv|xlsx`` the whole filtered list.
+
+    ``list_queryset`` is what is filtered and counted; ``decorate`` adds what
+    only the rows shown need (annotations), after counting.
+    """
+
+    def list_queryset(self):
+        return self.get_queryset()
+
+    def decorate(self, queryset):
+        return queryset
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
+        queryset = self.filter_queryset(self.list_queryset())
         renderer = getattr(request, "accepted_renderer", None)
         if renderer is not None and renderer.format in ("csv", "xlsx"):
-            serializer = self.get_serializer()
             return export_response(
                 renderer.format,
                 self.export_name,
                 self.export_columns,
-                serialized_rows(queryset, serializer),
+                serialized_rows(
+                    self.decorate(queryset),
+                    lambda chunk: self.get_serializer(chunk, many=True).data,
+                ),
             )
         page = self.paginate_queryset(queryset)
         serializer = self.get_serializer(page, many=True)
@@ -59,13 +83,14 @@ class RetrieveMixin:
         return with_etag(response, instance)
 
 
-def etag_of(instance) -> str:
-    return f'"{instance.version}"'
-
-
 def with_etag(response, instance):
-    if hasattr(instance, "version"):
-        response["ETag"] = etag_of(instance)
+    version = (
+        instance.get("version")
+        if isinstance(instance, dict)
+        else getattr(instance, "version", None)
+    )
+    if version is not None:
+        response["ETag"] = f'"{version}"'
     return response
 
 

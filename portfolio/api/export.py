@@ -44,10 +44,20 @@ class Column:
         return raw
 
 
-def serialized_rows(queryset, serializer) -> Iterator[dict]:
-    """Serialized objects of the whole queryset, fetched CHUNK at a time."""
+def serialized_rows(queryset, serialize) -> Iterator[dict]:
+    """Serialized objects of the whole queryset, fetched CHUNK at a time.
+
+    ``serialize`` turns a list of objects into a list of dicts (a serializer
+    with ``many=True``), so batch loading works per chunk as it does per page.
+    """
+    chunk = []
     for obj in queryset.iterator(chunk_size=CHUNK):
-        yield serializer.to_representation(obj)
+        chunk.append(obj)
+        if len(chunk) == CHUNK:
+            yield from serialize(chunk)
+            chunk = []
+    if chunk:
+        yield from serialize(chunk)
 
 
 class _Echo:

@@ -67,8 +67,32 @@ class ProjectYearRecordSerializer(serializers.Serializer):
     due_date = serializers.DateField()
 
 
+def attach_clusters(rows: list[dict]) -> list[dict]:
+    """Give each project row its clusters, for all rows in one query."""
+    by_project = {row["id"]: row for row in rows}
+    for row in rows:
+        row["clusters"] = []
+    links = (
+        Project.clusters.through.objects.filter(project_id__in=list(by_project))
+        .order_by("cluster__number")
+        .values_list("project_id", "cluster__code", "cluster__name")
+    )
+    for project_id, code, name in links:
+        by_project[project_id]["clusters"].append({"code": code, "name": name})
+    return rows
+
+
+class ProjectListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        rows = attach_clusters(list(data))
+        return [self.child.to_representation(row) for row in rows]
+
+
 class ProjectSerializer(serializers.Serializer):
     """A major project with what a reader needs without a second call."""
+
+    class Meta:
+        list_serializer_class = ProjectListSerializer
 
     code = serializers.CharField(help_text="项目编码，如 t3-072")
     url = serializers.URLField()
@@ -113,54 +137,50 @@ class ProjectSerializer(serializers.Serializer):
             self._records_url = reverse("yearrecord-list", request=request)
         return base
 
-    def to_representation(self, project: Project) -> dict:
+    def to_representation(self, row: dict) -> dict:
+        """``row`` is one of ``project_decorate``'s value rows."""
         base = self._base()
         records = self._records_url
-        code = project.code
-        record_id = getattr(project, "record_id", None)
+        code = row["code"]
+        if "clusters" not in row:
+            attach_clusters([row])
+        record_id = row["record_id"]
         year_record = None
         if record_id is not None:
-            phase = project.record_phase
+            year, phase = row["record_year"], row["record_phase"]
             year_record = {
                 "id": record_id,
                 "url": f"{records}{record_id}/",
-                "year": project.record_year,
-                "state": project.record_state,
-                "state_display": STATE_LABELS[project.record_state],
+                "year": year,
+                "state": row["record_state"],
+                "state_display": STATE_LABELS[row["record_state"]],
                 "phase": phase,
-                "phase_display": _phase_label(
-                    phase, project.record_year, project.start_year
-                ),
-                "due_date": project.record_due_date.isoformat(),
+                "phase_display": _phase_label(phase, year, row["start_year"]),
+                "due_date": row["record_due_date"].isoformat(),
             }
-        district = project.district
-        sector = project.sector
-        department = project.department
         return {
             "code": code,
             "url": f"{base}{code}/",
-            "name": project.name,
-            "table": TABLE_LABELS[project.table],
-            "number": project.number,
-            "sector": sector.code,
-            "sector_name": sector.name,
-            "district": district.code,
-            "district_name": district.name,
-            "department": department.code,
-            "department_name": department.name,
-            "clusters": [
-                {"code": c.code, "name": c.name} for c in project.clusters.all()
-            ],
-            "period": project.period,
-            "start_year": project.start_year,
-            "end_year": project.end_year,
-            "content": project.content,
-            "phase": project.phase,
-            "phase_display": PHASE_LABELS.get(project.phase, "未填报"),
+            "name": row["name"],
+            "table": TABLE_LABELS[row["table"]],
+            "number": row["number"],
+            "sector": row["sector_code"],
+            "sector_name": row["sector_name"],
+            "district": row["district_code"],
+            "district_name": row["district_name"],
+            "department": row["department_code"],
+            "department_name": row["department_name"],
+            "clusters": row["clusters"],
+            "period": row["period"],
+            "start_year": row["start_year"],
+            "end_year": row["end_year"],
+            "content": row["content"],
+            "phase": row["phase"],
+            "phase_display": PHASE_LABELS.get(row["phase"], "未填报"),
             "year_record": year_record,
-            "overdue": bool(getattr(project, "is_overdue", False)),
-            "version": project.version,
-            "updated_at": _datetime(project.updated_at),
+            "overdue": bool(row["is_overdue"]),
+            "version": row["version"],
+            "updated_at": _datetime(row["updated_at"]),
             "year_records_url": f"{records}?project={code}",
             "history_url": f"{base}{code}/history/",
         }
