@@ -76,9 +76,9 @@ def _django_validation_errors(exc: DjangoValidationError) -> dict[str, list[str]
 def _summary(errors: dict[str, list[str]]) -> str:
     parts = []
     for field, messages in errors.items():
-        text = "".join(messages)
+        text = "".join(messages).rstrip("。")
         parts.append(text if field == NON_FIELD else f"{field}：{text}")
-    return str(_("请求数据有误：")) + "；".join(parts)
+    return str(_("请求数据有误：")) + "；".join(parts) + "。"
 
 
 def validation_body(errors: dict[str, list[str]]) -> dict[str, Any]:
