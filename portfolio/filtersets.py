@@ -83,6 +83,7 @@ class ExpandingOrderingFilter(filters.OrderingFilter):
     def __init__(self, *args, expand: dict[str, list[str]], **kwargs):
         self.expand = expand
         kwargs["fields"] = {name: name for name in expand}
+        kwargs.setdefault("field_labels", {name: name for name in expand})
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):

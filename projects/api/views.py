@@ -175,6 +175,7 @@ PROJECT_EXPORT = [
 
 @extend_schema_view(
     list=extend_schema(
+        tags=["项目"],
         summary="重大项目列表",
         description="可按产业、县区、集聚区、阶段、年度、逾期等筛选；"
         "?format=csv|xlsx 导出整个筛选结果。",
@@ -182,6 +183,7 @@ PROJECT_EXPORT = [
         responses=schema.list_responses(ProjectSerializer),
     ),
     retrieve=extend_schema(
+        tags=["项目"],
         summary="单个项目",
         description="响应头 ETag 为项目版本，修改时放入 If-Match。",
         parameters=[
@@ -192,6 +194,7 @@ PROJECT_EXPORT = [
         responses={200: ProjectSerializer, **schema.READ_ERRORS},
     ),
     partial_update=extend_schema(
+        tags=["项目"],
         summary="修改项目信息",
         description="只修改请求中给出的字段；填报员只能修改本单位项目，"
         "且不能把项目移出自己（或凭据）的负责范围。",
@@ -254,6 +257,7 @@ class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
         return with_etag(Response(self.get_serializer(fresh).data), fresh)
 
     @extend_schema(
+        tags=["项目"],
         summary="变更项目阶段",
         description="通过项目最新年度的记录变更阶段（该记录须为填报中或已退回）。"
         "阶段变更须符合阶段规则；停缓建、取消须填写原因。",
@@ -297,6 +301,7 @@ class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
         return with_etag(Response(self.get_serializer(fresh).data), fresh)
 
     @extend_schema(
+        tags=["项目"],
         summary="项目变更记录",
         description="项目本身及其各年度记录的变更：谁、何时、改了什么、原因。",
         responses={200: HistoryEntrySerializer(many=True), **schema.READ_ERRORS},
@@ -358,6 +363,7 @@ RECORD_EXPORT = [
 
 def _action_schema(summary: str, description: str, *, reason: bool):
     return extend_schema(
+        tags=["年度记录"],
         summary=summary,
         description=description
         + " 状态不允许时返回 409（先于请求体检查），并列出允许的操作。",
@@ -378,17 +384,20 @@ def _action_schema(summary: str, description: str, *, reason: bool):
 
 @extend_schema_view(
     list=extend_schema(
+        tags=["年度记录"],
         summary="年度记录列表",
         description="每个项目每年一条；?format=csv|xlsx 导出整个筛选结果。",
         parameters=[schema.FORMAT],
         responses=schema.list_responses(YearRecordSerializer),
     ),
     retrieve=extend_schema(
+        tags=["年度记录"],
         summary="单条年度记录",
         description="响应头 ETag 为记录版本，修改或审核时放入 If-Match。",
         responses={200: YearRecordSerializer, **schema.READ_ERRORS},
     ),
     partial_update=extend_schema(
+        tags=["年度记录"],
         summary="填报年度数据",
         description="只修改请求中给出的字段；记录须为填报中或已退回（否则 409）。",
         parameters=[schema.IF_MATCH],
@@ -493,6 +502,7 @@ class YearRecordViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet
         )
 
     @extend_schema(
+        tags=["年度记录"],
         summary="年度记录变更记录",
         responses={200: HistoryEntrySerializer(many=True), **schema.READ_ERRORS},
     )
