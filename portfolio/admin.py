@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.contenttypes.models import ContentType
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry, Cluster, Department, District, Plan, Profile, Sector
+from .models import (
+    ApiClient,
+    AuditEntry,
+    Cluster,
+    Department,
+    District,
+    Plan,
+    Profile,
+    Sector,
+    Tombstone,
+)
 
 admin.site.site_header = _("巴中市“十四五”服务业重大项目调度系统")
 admin.site.site_title = _("项目调度系统")
@@ -183,3 +194,120 @@ class ProfileAdmin(admin.ModelAdmin):
     @admin.display(description=_("所属/分管单位"))
     def department_names(self, obj):
         return "、".join(d.name for d in obj.departments.all())
+
+
+# --- API credentials (issue 4) -------------------------------------------------
+
+
+class ApiClientAddForm(forms.ModelForm):
+    class Meta:
+        model = ApiClient
+        fields = ["name", "scope", "departments", "expires_at"]
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    """Issue (token shown once) and revoke credentials of external systems."""
+
+    list_display = [
+        "name",
+        "token_prefix",
+        "scope",
+        "department_names",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+        "created_at",
+    ]
+    list_filter = ["scope"]
+    search_fields = ["name", "token_prefix"]
+    filter_horizontal = ["departments"]
+    actions = ["revoke"]
+    readonly_fields = [
+        "name",
+        "token_prefix",
+        "scope",
+        "departments",
+        "expires_at",
+        "revoked_at",
+        "last_used_at",
+        "created_at",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("departments")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiClientAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ApiClientAddForm.Meta.fields
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        # Revoke instead: the history keeps who used which credentials.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        from .credentials import api_client_create
+
+        if change:
+            return
+        client, token = api_client_create(
+            name=form.cleaned_data["name"],
+            scope=form.cleaned_data["scope"],
+            departments=list(form.cleaned_data["departments"]),
+            expires_at=form.cleaned_data["expires_at"],
+            actor=request.user,
+        )
+        form.instance = client
+        obj.pk = client.pk
+        self.message_user(
+            request,
+            format_html(
+                "令牌只显示这一次，请立即复制并交给“{}”：<code>{}</code>",
+                client.name,
+                token,
+            ),
+            messages.WARNING,
+        )
+
+    def save_related(self, request, form, formsets, change):
+        """Departments are set by ``api_client_create``."""
+
+    @admin.display(description=_("限定单位"))
+    def department_names(self, obj):
+        return "、".join(d.name for d in obj.departments.all()) or _("全市")
+
+    @admin.action(description=_("吊销所选凭据"))
+    def revoke(self, request, queryset):
+        from .credentials import api_client_revoke
+
+        for client in queryset:
+            api_client_revoke(client=client, actor=request.user)
+        self.message_user(request, f"已吊销 {queryset.count()} 个凭据。")
+
+
+@admin.register(Tombstone)
+class TombstoneAdmin(admin.ModelAdmin):
+    """Deleted objects as external systems see them in /api/v1/deletions/."""
+
+    list_display = ["deleted_at", "model", "object_code", "object_id"]
+    list_filter = ["model"]
+    search_fields = ["object_code", "object_id"]
+    date_hierarchy = "deleted_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

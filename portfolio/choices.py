@@ -52,3 +52,10 @@ class ProgressCadence(models.TextChoices):
 
     MONTHLY = "monthly", _("按月")
     QUARTERLY = "quarterly", _("按季度")
+
+
+class ApiScope(models.TextChoices):
+    """What an external system's credentials allow."""
+
+    READ = "read", _("只读")
+    WRITE = "write", _("读写")

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .choices import (
+    ApiScope,
     AuditAction,
     ClusterLevel,
     DepartmentKind,
@@ -255,3 +256,74 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.get_action_display()} {self.object_repr}"
+
+
+class ApiClient(models.Model):
+    """Credentials of an external system (外部系统) using the REST API.
+
+    Only the SHA-256 of the token is stored; ``token_prefix`` lets an
+    administrator tell tokens apart. ``departments`` empty means the whole
+    portfolio; otherwise the client reaches those departments' projects only.
+    """
+
+    name = models.CharField(_("系统名称"), max_length=100, unique=True)
+    scope = models.CharField(
+        _("权限"), max_length=10, choices=ApiScope.choices, default=ApiScope.READ
+    )
+    departments = models.ManyToManyField(
+        Department,
+        verbose_name=_("限定单位"),
+        blank=True,
+        related_name="api_clients",
+        help_text=_("留空表示全市所有项目。"),
+    )
+    token_prefix = models.CharField(_("令牌前缀"), max_length=16, editable=False)
+    token_hash = models.CharField(
+        _("令牌摘要"), max_length=64, unique=True, editable=False
+    )
+    expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("API 凭据")
+        verbose_name_plural = _("API 凭据")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.token_prefix}…）"
+
+    @property
+    def actor_label(self) -> str:
+        """How the client's changes are signed in the history."""
+        return f"API 客户端 {self.name}"
+
+    def is_usable(self, now) -> bool:
+        return self.revoked_at is None and (
+            self.expires_at is None or self.expires_at > now
+        )
+
+
+class Tombstone(models.Model):
+    """A deleted object, so that clients syncing with ``updated_since`` see it go.
+
+    Written by the ``*_delete`` services in the deleting transaction. The
+    district and sector of the deleted project are kept (as plain ids) so that a
+    client limited to some departments only hears of its own objects.
+    """
+
+    model = models.CharField(_("对象类型"), max_length=100)
+    object_id = models.CharField(_("对象ID"), max_length=64)
+    object_code = models.CharField(_("对象编码"), max_length=64, blank=True)
+    district_id = models.BigIntegerField(_("县区ID"), null=True, blank=True)
+    sector_id = models.BigIntegerField(_("产业ID"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("删除时间"), db_index=True)
+
+    class Meta:
+        verbose_name = _("删除记录")
+        verbose_name_plural = _("删除记录")
+        ordering = ["deleted_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.object_code or self.object_id}"

@@ -358,3 +358,63 @@ def year_open(*, plan: Plan, year: int, actor: Actor | None) -> list[YearRecord]
             changes={"year": [None, year], "due_date": [None, due.isoformat()]},
         )
     return created
+
+
+def _authorize_delete(actor: Actor | None) -> None:
+    if _is_person(actor) and not is_administrator(actor):
+        raise PermissionDenied(_("只有管理员可以删除项目或年度记录。"))
+
+
+@transaction.atomic
+def year_record_delete(*, record: YearRecord, actor: Actor | None, reason: str = ""):
+    """Delete a year record; a tombstone tells syncing clients it is gone."""
+    from portfolio.sync import tombstone_write
+
+    _authorize_delete(actor)
+    record = YearRecord.objects.select_related("project").get(pk=record.pk)
+    project = record.project
+    tombstone_write(
+        instance=record,
+        district_id=project.district_id,
+        sector_id=project.sector_id,
+    )
+    audit_log(
+        instance=record,
+        action=AuditAction.DELETE,
+        actor=actor,
+        changes={"year": [record.year, None], "state": [record.state, None]},
+        reason=reason,
+    )
+    record.delete()
+    # The project embeds its year's record in the API: mark it changed so that
+    # clients syncing with ``updated_since`` fetch it again.
+    Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def project_delete(*, project: Project, actor: Actor | None, reason: str = ""):
+    """Delete a project with its year records, leaving a tombstone for each."""
+    from portfolio.sync import tombstone_write
+
+    _authorize_delete(actor)
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    for record in project.year_records.all():
+        tombstone_write(
+            instance=record,
+            district_id=project.district_id,
+            sector_id=project.sector_id,
+        )
+    tombstone_write(
+        instance=project,
+        code=project.code,
+        district_id=project.district_id,
+        sector_id=project.sector_id,
+    )
+    audit_log(
+        instance=project,
+        action=AuditAction.DELETE,
+        actor=actor,
+        changes={"code": [project.code, None], "name": [project.name, None]},
+        reason=reason,
+    )
+    project.delete()

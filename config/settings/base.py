@@ -152,10 +152,12 @@ DJANGO_CELERY_BEAT_TZ_AWARE = True
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portfolio.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.IsAuthenticated",
+        "portfolio.api.permissions.PortfolioPermission",
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -163,11 +165,24 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "portfolio.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_RENDERER_CLASSES": ["portfolio.api.renderers.ORJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portfolio.api.throttling.PerClientRateThrottle",
+        "portfolio.api.throttling.PerClientWriteThrottle",
+    ],
+    "EXCEPTION_HANDLER": "portfolio.api.exceptions.api_exception_handler",
 }
+# Requests per caller (API client, user, or anonymous address).
+API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="1200/minute")
+API_WRITE_THROTTLE_RATE = env("API_WRITE_THROTTLE_RATE", default="120/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "巴中市“十四五”服务业重大项目调度 API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "DESCRIPTION": "巴中市“十四五”服务业发展规划重大项目的只读与填报接口。"
+    "使用方法见 docs/api.md。",
 }
 
 # --- The plan's workflow ------------------------------------------------------

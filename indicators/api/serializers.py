@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -92,10 +91,23 @@ class ProgressSerializer(serializers.Serializer):
     targets = ProgressTargetSerializer(many=True)
 
 
+class BaselineSerializer(serializers.Serializer):
+    year = serializers.IntegerField(allow_null=True)
+    value = serializers.CharField()
+    unit = serializers.CharField()
+    text = serializers.CharField()
+
+
 class IndicatorSerializer(serializers.ModelSerializer):
-    sector = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    district = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    sector = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    department = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
+    district = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True
+    )
     baseline = serializers.SerializerMethodField()
     targets = TargetSerializer(many=True, read_only=True)
     values = ValueSerializer(many=True, read_only=True)
@@ -121,7 +133,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "progress",
         ]
 
-    @extend_schema_field(OpenApiTypes.OBJECT)
+    @extend_schema_field(BaselineSerializer(allow_null=True))
     def get_baseline(self, obj) -> dict | None:
         if obj.baseline_value is None:
             return None

@@ -1,34 +1,56 @@
-"""Read-only indicators, keyed by code: /api/v1/indicators/{code}/."""
+"""The plan's indicators (考核指标) with their targets."""
 
 from __future__ import annotations
 
-import django_filters
-from rest_framework import viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
 
-from ..choices import Direction, Measure
-from ..models import Indicator
-from ..selectors import indicators_queryset
+from indicators.filtersets import IndicatorFilterSet
+from indicators.selectors import indicators_queryset
+from portfolio.api import schema
+from portfolio.api.base import ListMixin, PortfolioViewSet, RetrieveMixin
+from portfolio.api.export import Column
+
 from .serializers import IndicatorSerializer
 
 
-class IndicatorFilter(django_filters.FilterSet):
-    sector = django_filters.CharFilter(field_name="sector__code")
-    department = django_filters.CharFilter(field_name="department__code")
-    district = django_filters.CharFilter(field_name="district__code")
-    direction = django_filters.ChoiceFilter(choices=Direction.choices)
-    measure = django_filters.ChoiceFilter(choices=Measure.choices)
-
-    class Meta:
-        model = Indicator
-        fields = ["sector", "department", "district", "direction", "measure"]
+def _targets_text(row: dict) -> list[str]:
+    return [
+        f"{target['year'] or '规划期'}：{target['text']}" for target in row["targets"]
+    ]
 
 
-class IndicatorViewSet(viewsets.ReadOnlyModelViewSet):
-    """The plan's indicators with their targets, reported values and progress."""
-
+@extend_schema_view(
+    list=extend_schema(
+        tags=["指标"],
+        summary="考核指标列表",
+        parameters=[schema.FORMAT],
+        responses=schema.list_responses(IndicatorSerializer),
+    ),
+    retrieve=extend_schema(
+        tags=["指标"],
+        summary="单个考核指标",
+        responses={200: IndicatorSerializer, **schema.READ_ERRORS},
+    ),
+)
+class IndicatorViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
     serializer_class = IndicatorSerializer
+    filterset_class = IndicatorFilterSet
     lookup_field = "code"
-    filterset_class = IndicatorFilter
+    lookup_value_regex = r"[-\w]+"
+    export_name = "indicators"
+    export_columns = [
+        Column("编码", "code"),
+        Column("指标名称", "name"),
+        Column("单位", "unit"),
+        Column("方向", "direction"),
+        Column("基期年", lambda row: (row["baseline"] or {}).get("year"), "number"),
+        Column("基期值", lambda row: (row["baseline"] or {}).get("value"), "number"),
+        Column("目标", _targets_text, "list"),
+    ]
 
     def get_queryset(self):
-        return indicators_queryset().order_by("plan", "order")
+        return (
+            indicators_queryset()
+            .filter(plan__is_current=True)
+            .order_by("order", "code")
+        )

@@ -12,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portfolio.api import schema
 from projects.dashboard import dashboard_build, dashboard_summary
 
 
@@ -20,6 +21,7 @@ class DashboardView(APIView):
     overdue items (most urgent first), investment by sector and indicator targets,
     within the user's scope."""
 
+    # For people signed in to the admin; external systems read the lists instead.
     authentication_classes = [SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
@@ -30,7 +32,11 @@ class DashboardView(APIView):
                 "year", OpenApiTypes.INT, description="年度（默认本年）", required=False
             )
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={
+            200: OpenApiTypes.OBJECT,
+            400: schema.INVALID,
+            403: schema.FORBIDDEN,
+        },
     )
     def get(self, request):
         today = timezone.localdate()

@@ -34,7 +34,7 @@ def add_default_health_rules(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portfolio', '0002_cadence'),
+        ('portfolio', '0003_cadence'),
         ('projects', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,0 +1,374 @@
+"""The API against its floor: project list (page of 100) and project detail.
+
+The floor answers the same question with the same JSON, but through a plain
+Django view that runs hand-written SQL on the psycopg cursor and serializes
+with orjson — no DRF, no ORM, no authentication. Both run in-process through
+Django's test client (same middleware), against PostgreSQL, with 10 000 and
+then 100 000 projects made by ``generate_demo``.
+
+Run: ``python bench/api_bench.py`` (or ``python bench/run.py api``).
+Uses ``BENCH_DATABASE_URL`` (default: postgres://root@127.0.0.1:5432/bz_api_bench),
+never the development database.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "postgres://root@127.0.0.1:5432/bz_api_bench"
+SIZES = (10_000, 100_000)
+REPEAT = 40
+
+
+def _setup() -> None:
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+    if not url.startswith("postgres"):
+        sys.exit("bench/api_bench.py needs PostgreSQL (BENCH_DATABASE_URL)")
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    sys.path.insert(0, str(ROOT))
+    _create_database(url)
+    import django
+
+    django.setup()
+
+
+def _create_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+# --- the floor: raw SQL, orjson ------------------------------------------------
+
+PROJECT_SQL = """
+SELECT p.id, p.code, p.name, p."table", p.number, p.period, p.start_year,
+       p.end_year, p.content, p.phase, p.version, p.updated_at,
+       s.code, s.name, d.code, d.name, dep.code, dep.name,
+       r.id, r.year, r.state, r.phase, r.due_date,
+       ((p.end_year < %(year)s AND NOT p.phase = ANY(%(finished)s))
+        OR (p.start_year <= %(year)s AND p.phase = 'preparing')
+        OR EXISTS (SELECT 1 FROM projects_yearrecord o
+                   WHERE o.project_id = p.id AND o.state = ANY(%(owed)s)
+                     AND o.due_date < %(today)s)) AS overdue
+FROM projects_project p
+JOIN portfolio_sector s ON s.id = p.sector_id
+JOIN portfolio_district d ON d.id = p.district_id
+JOIN portfolio_department dep ON dep.id = p.department_id
+LEFT JOIN projects_yearrecord r ON r.project_id = p.id AND r.year = %(year)s
+"""
+CLUSTERS_SQL = """
+SELECT pc.project_id, c.code, c.name
+FROM projects_project_clusters pc JOIN portfolio_cluster c ON c.id = pc.cluster_id
+WHERE pc.project_id = ANY(%s) ORDER BY c.number
+"""
+
+
+def _floor_rows(cursor, where: str, tail: str, params: dict, base: str, records: str):
+    from django.utils import timezone
+
+    from projects.api.serializers import PHASE_LABELS, STATE_LABELS, _phase_label
+
+    cursor.execute(PROJECT_SQL + where + tail, params)
+    rows = cursor.fetchall()
+    ids = [row[0] for row in rows]
+    clusters: dict[int, list] = {pk: [] for pk in ids}
+    cursor.execute(CLUSTERS_SQL, [ids])
+    for project_id, code, name in cursor.fetchall():
+        clusters[project_id].append({"code": code, "name": name})
+    out = []
+    for (
+        pk,
+        code,
+        name,
+        table,
+        number,
+        period,
+        start,
+        end,
+        content,
+        phase,
+        version,
+        updated_at,
+        s_code,
+        s_name,
+        d_code,
+        d_name,
+        dep_code,
+        dep_name,
+        r_id,
+        r_year,
+        r_state,
+        r_phase,
+        r_due,
+        overdue,
+    ) in rows:
+        out.append(
+            {
+                "code": code,
+                "url": f"{base}{code}/",
+                "name": name,
+                "table": f"表{table}",
+                "number": number,
+                "sector": s_code,
+                "sector_name": s_name,
+                "district": d_code,
+                "district_name": d_name,
+                "department": dep_code,
+                "department_name": dep_name,
+                "clusters": clusters[pk],
+                "period": period,
+                "start_year": start,
+                "end_year": end,
+                "content": content,
+                "phase": phase,
+                "phase_display": PHASE_LABELS.get(phase, "未填报"),
+                "year_record": None
+                if r_id is None
+                else {
+                    "id": r_id,
+                    "url": f"{records}{r_id}/",
+                    "year": r_year,
+                    "state": r_state,
+                    "state_display": STATE_LABELS[r_state],
+                    "phase": r_phase,
+                    "phase_display": _phase_label(r_phase, r_year, start),
+                    "due_date": r_due.isoformat(),
+                },
+                "overdue": overdue,
+                "version": version,
+                "updated_at": timezone.localtime(updated_at).isoformat(),
+                "year_records_url": f"{records}?project={code}",
+                "history_url": f"{base}{code}/history/",
+            }
+        )
+    return out
+
+
+def _params() -> dict:
+    from django.utils import timezone
+
+    from projects.choices import FINISHED_PHASES, UNSUBMITTED_STATES
+
+    today = timezone.localdate()
+    return {
+        "year": today.year,
+        "today": today,
+        "finished": [str(p) for p in FINISHED_PHASES],
+        "owed": [str(s) for s in UNSUBMITTED_STATES],
+    }
+
+
+def floor_list(request):
+    import orjson
+    from django.db import connection
+    from django.http import HttpResponse
+
+    page = int(request.GET.get("page", "1"))
+    size = min(int(request.GET.get("page_size", "50")), 500)
+    base = request.build_absolute_uri("/api/v1/projects/")
+    records = request.build_absolute_uri("/api/v1/year-records/")
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM projects_project")
+        count = cursor.fetchone()[0]
+        params = {**_params(), "limit": size, "offset": (page - 1) * size}
+        results = _floor_rows(
+            cursor,
+            "",
+            ' ORDER BY p.plan_id, p."table", p.number'
+            " LIMIT %(limit)s OFFSET %(offset)s",
+            params,
+            base,
+            records,
+        )
+    last = (count + size - 1) // size
+    body = {
+        "count": count,
+        "next": f"{base}?page={page + 1}&page_size={size}" if page < last else None,
+        "previous": f"{base}?page={page - 1}&page_size={size}" if page > 1 else None,
+        "results": results,
+    }
+    return HttpResponse(orjson.dumps(body), content_type="application/json")
+
+
+def floor_detail(request, code):
+    import orjson
+    from django.db import connection
+    from django.http import HttpResponse, JsonResponse
+
+    base = request.build_absolute_uri("/api/v1/projects/")
+    records = request.build_absolute_uri("/api/v1/year-records/")
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        rows = _floor_rows(
+            cursor,
+            " WHERE p.code = %(code)s",
+            "",
+            {**_params(), "code": code},
+            base,
+            records,
+        )
+    if not rows:
+        return JsonResponse({"detail": "未找到。", "code": "not_found"}, status=404)
+    response = HttpResponse(orjson.dumps(rows[0]), content_type="application/json")
+    response["ETag"] = f'"{rows[0]["version"]}"'
+    return response
+
+
+def _urlpatterns():
+    from django.urls import include, path
+
+    return [
+        path("floor/projects/", floor_list),
+        path("floor/projects/<str:code>/", floor_detail),
+        path("", include("config.urls")),
+    ]
+
+
+urlpatterns: list = []  # filled in by run() once Django is set up
+
+
+# --- the measurement --------------------------------------------------------------
+
+
+def _ensure_data(target: int) -> int:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    from portfolio.selectors import current_plan
+    from projects.models import Project
+
+    if current_plan() is None:
+        call_command("load_plan", stdout=StringIO())
+    have = Project.objects.filter(code__contains="-d").count()
+    if have < target:
+        print(f"  generate_demo --projects {target - have} …", flush=True)
+        started = time.perf_counter()
+        call_command(
+            "generate_demo",
+            "--projects",
+            str(target - have),
+            "--seed",
+            "4",
+            stdout=StringIO(),
+        )
+        print(f"  … {time.perf_counter() - started:.0f} s", flush=True)
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    return Project.objects.count()
+
+
+def _timed(client, url: str, headers: dict) -> float:
+    samples = []
+    for _ in range(5):
+        client.get(url, **headers)
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        response = client.get(url, **headers)
+        samples.append(time.perf_counter() - started)
+        assert response.status_code == 200, (url, response.content[:200])
+    return statistics.median(samples) * 1000
+
+
+def _same_json(client, api_url, floor_url, headers) -> None:
+    api = client.get(api_url, **headers).json()
+    floor = client.get(floor_url).json()
+    assert api == floor, "the floor must answer exactly what the API answers"
+
+
+def measure(sizes=SIZES) -> list[dict]:
+    from django.test import Client, override_settings
+
+    from portfolio.choices import ApiScope
+    from portfolio.credentials import api_client_create
+    from portfolio.models import ApiClient
+
+    global urlpatterns
+    urlpatterns = _urlpatterns()
+    results = []
+    with override_settings(
+        ROOT_URLCONF=__name__,
+        ALLOWED_HOSTS=["*"],
+        DEBUG=False,
+        API_THROTTLE_RATE="100000000/minute",
+    ):
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        ApiClient.objects.filter(name="bench").delete()
+        _, token = api_client_create(
+            name="bench", scope=ApiScope.READ, actor="bench/api_bench.py"
+        )
+        headers = {"HTTP_AUTHORIZATION": f"Token {token}"}
+        client = Client()
+        for size in sizes:
+            total = _ensure_data(size)
+            middle = (total // 100) // 2
+            cases = [
+                ("list, page 1 of 100", "projects/?page_size=100"),
+                (
+                    f"list, page {middle} of 100",
+                    f"projects/?page_size=100&page={middle}",
+                ),
+                ("detail", "projects/t3-001/"),
+            ]
+            for label, path in cases:
+                api_url, floor_url = f"/api/v1/{path}", f"/floor/{path}"
+                _same_json(client, api_url, floor_url, headers)
+                api_ms = _timed(client, api_url, headers)
+                floor_ms = _timed(client, floor_url, {})
+                results.append(
+                    {
+                        "projects": total,
+                        "case": label,
+                        "api_ms": api_ms,
+                        "floor_ms": floor_ms,
+                        "ratio": api_ms / floor_ms,
+                    }
+                )
+                print(
+                    f"  {total:>7} projects  {label:<24} API {api_ms:7.2f} ms   "
+                    f"floor {floor_ms:7.2f} ms   ratio {api_ms / floor_ms:4.2f}×",
+                    flush=True,
+                )
+    return results
+
+
+def print_table(results: list[dict]) -> None:
+    print()
+    print(
+        f"{'projects':>9}  {'endpoint':<24} {'API ms':>8} {'floor ms':>9} {'ratio':>6}"
+    )
+    for row in results:
+        print(
+            f"{row['projects']:>9}  {row['case']:<24} {row['api_ms']:>8.2f} "
+            f"{row['floor_ms']:>9.2f} {row['ratio']:>5.2f}×"
+        )
+
+
+def run(sizes=SIZES) -> list[dict]:
+    """Entry point for bench/run.py: set up, measure, print; returns the rows."""
+    _setup()
+    print(f"API vs raw-SQL floor (median of {REPEAT} requests, in-process)")
+    results = measure(sizes)
+    print_table(results)
+    return results
+
+
+if __name__ == "__main__":
+    sizes = tuple(int(a) for a in sys.argv[1:]) or SIZES
+    run(sizes)

@@ -1,0 +1,160 @@
+"""Every error of the API as JSON: ``{"detail", "code", ...}``.
+
+``errors`` names each invalid field with its messages (400); a refused workflow
+action (409) says the record's ``state`` and its ``allowed_actions``; a stale
+write (412) gives the ``current_version``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext_lazy as _
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler
+
+from projects.services import StaleWrite
+from projects.workflow import TransitionNotAllowed
+
+from .renderers import ORJSONRenderer
+
+NON_FIELD = "non_field_errors"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "transition_not_allowed"
+
+    def __init__(self, message: str, *, state: str, allowed: list[str]):
+        super().__init__(message)
+        self.state = state
+        self.allowed = allowed
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+
+    def __init__(self, message: str, *, current_version: int | None):
+        super().__init__(message)
+        self.current_version = current_version
+
+
+def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
+    """``{field: [message, ...]}``; nested errors become ``field.index``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            name = str(key) if not prefix else f"{prefix}.{key}"
+            for field, messages in _flatten(value, name).items():
+                out.setdefault(field, []).extend(messages)
+    elif isinstance(errors, list | tuple):
+        for index, value in enumerate(errors):
+            if isinstance(value, dict | list | tuple):
+                for field, messages in _flatten(value, f"{prefix}.{index}").items():
+                    out.setdefault(field, []).extend(messages)
+            else:
+                out.setdefault(prefix or NON_FIELD, []).append(str(value))
+    else:
+        out.setdefault(prefix or NON_FIELD, []).append(str(errors))
+    return out
+
+
+def _django_validation_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {
+            (NON_FIELD if field == "__all__" else field): [str(m) for m in messages]
+            for field, messages in exc.message_dict.items()
+        }
+    return {NON_FIELD: [str(m) for m in exc.messages]}
+
+
+def _summary(errors: dict[str, list[str]]) -> str:
+    parts = []
+    for field, messages in errors.items():
+        text = "".join(messages).rstrip("。")
+        parts.append(text if field == NON_FIELD else f"{field}：{text}")
+    return str(_("请求数据有误：")) + "；".join(parts) + "。"
+
+
+def validation_body(errors: dict[str, list[str]]) -> dict[str, Any]:
+    return {"detail": _summary(errors), "code": "invalid", "errors": errors}
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, extended to the services' exceptions and one JSON shape."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_django_validation_errors(exc))
+    elif isinstance(exc, TransitionNotAllowed):
+        exc = Conflict(exc.message, state=exc.state, allowed=exc.allowed)
+    elif isinstance(exc, StaleWrite):
+        exc = PreconditionFailed(str(exc), current_version=exc.current_version)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) if str(exc) else None)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        body = validation_body(_flatten(exc.detail))
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        if isinstance(detail, dict | list):
+            flat = _flatten(detail)
+            detail = "；".join("".join(m) for m in flat.values())
+        body = {"detail": str(detail), "code": _code_of(exc)}
+        if isinstance(exc, Conflict):
+            body["state"] = exc.state
+            body["allowed_actions"] = exc.allowed
+        elif isinstance(exc, PreconditionFailed):
+            body["current_version"] = exc.current_version
+        elif isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            body["retry_after"] = int(exc.wait + 0.999)
+    response.data = body
+    request = context.get("request")
+    if request is not None:
+        # Errors are JSON even when the caller asked for CSV or XLSX.
+        request.accepted_renderer = ORJSONRenderer()
+        request.accepted_media_type = ORJSONRenderer.media_type
+    return response
+
+
+def _code_of(exc) -> str:
+    codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+    if isinstance(codes, str):
+        return codes
+    return getattr(exc, "default_code", "error")
+
+
+def json_error(request, status_code: int, detail: str, code: str) -> JsonResponse:
+    return JsonResponse(
+        {"detail": detail, "code": code},
+        status=status_code,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def api_not_found(request, exception=None, **kwargs) -> JsonResponse:
+    """404 for an address under /api/ that matches no resource."""
+    return json_error(request, 404, str(_("未找到该地址。")), "not_found")
+
+
+def handler404(request, exception=None):
+    """JSON under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return api_not_found(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request):
+    if request.path.startswith("/api/"):
+        return json_error(
+            request, 500, str(_("服务器内部错误，请稍后重试。")), "server_error"
+        )
+    return defaults.server_error(request)

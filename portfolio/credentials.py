@@ -1,0 +1,132 @@
+"""Credentials of external systems: issuing, revoking and checking API tokens.
+
+A token is ``bzk_`` followed by 32 random bytes (URL-safe base64). Only its
+SHA-256 is stored, so a database leak does not leak usable tokens; the first
+characters are kept in clear to tell tokens apart in the admin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import ApiScope, AuditAction
+from .models import ApiClient, Department
+from .selectors import Scope, scope_of_departments
+from .services import Actor, audit_log
+
+TOKEN_PREFIX = "bzk_"
+SHOWN_PREFIX_LENGTH = 12
+# last_used_at is written at most once per this interval: a busy client must
+# not turn every read into a write.
+LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_new() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+@transaction.atomic
+def api_client_create(
+    *,
+    name: str,
+    scope: ApiScope,
+    departments: list[Department] | None = None,
+    expires_at: dt.datetime | None = None,
+    actor: Actor | None,
+) -> tuple[ApiClient, str]:
+    """Issue credentials; returns the client and its token (shown only once)."""
+    token = token_new()
+    client = ApiClient(
+        name=name,
+        scope=scope,
+        token_prefix=token[:SHOWN_PREFIX_LENGTH],
+        token_hash=token_hash(token),
+        expires_at=expires_at,
+    )
+    client.full_clean()
+    client.save()
+    departments = list(departments or [])
+    client.departments.set(departments)
+    audit_log(
+        instance=client,
+        action=AuditAction.CREATE,
+        actor=actor,
+        changes={
+            "name": [None, name],
+            "scope": [None, str(scope)],
+            "departments": [None, sorted(d.code for d in departments)],
+            "expires_at": [None, expires_at.isoformat() if expires_at else None],
+        },
+    )
+    return client, token
+
+
+@transaction.atomic
+def api_client_revoke(
+    *, client: ApiClient, actor: Actor | None, reason: str = ""
+) -> ApiClient:
+    """Revoke credentials at once; idempotent (a revoked client stays revoked)."""
+    locked = ApiClient.objects.select_for_update().get(pk=client.pk)
+    if locked.revoked_at is not None:
+        return locked
+    locked.revoked_at = timezone.now()
+    locked.save(update_fields=["revoked_at"])
+    audit_log(
+        instance=locked,
+        action=AuditAction.UPDATE,
+        actor=actor,
+        changes={"revoked_at": [None, locked.revoked_at.isoformat()]},
+        reason=reason,
+    )
+    return locked
+
+
+def api_client_for_token(token: str) -> ApiClient | None:
+    """The client holding ``token`` (revoked or expired ones included), or None."""
+    limited = Exists(
+        ApiClient.departments.through.objects.filter(apiclient_id=OuterRef("pk"))
+    )
+    try:
+        client = ApiClient.objects.annotate(limited=limited).get(
+            token_hash=token_hash(token)
+        )
+    except ApiClient.DoesNotExist:
+        return None
+    if not client.limited:
+        # One query for the usual whole-portfolio client; no departments to load.
+        client._prefetched_objects_cache = {"departments": Department.objects.none()}
+    return client
+
+
+def api_client_touch(client: ApiClient, now: dt.datetime) -> None:
+    """Record that the client was used (at most once a minute)."""
+    if client.last_used_at is None or now - client.last_used_at > LAST_USED_RESOLUTION:
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        client.last_used_at = now
+
+
+def api_client_scope(client: ApiClient) -> Scope:
+    """The part of the portfolio a client reaches: all, or its departments'."""
+    departments = list(client.departments.all())
+    if not departments:
+        return Scope(True)
+    return scope_of_departments(departments)
+
+
+def refusal_reason(client: ApiClient, now: dt.datetime) -> str | None:
+    if client.revoked_at is not None:
+        return str(_("该令牌已被吊销。"))
+    if client.expires_at is not None and client.expires_at <= now:
+        return str(_("该令牌已过期。"))
+    return None

@@ -1,0 +1,519 @@
+"""Projects and year records: reads scoped to the caller, writes through services.
+
+Order of checks on a write: credentials (401/403), the object within the
+caller's scope (404), the record's workflow state (409), the request body
+(400), the ``If-Match`` version (412) — and then the service, in one
+transaction, so that nothing is half-written.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    Q,
+)
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from portfolio.api import schema
+from portfolio.api.base import (
+    ListMixin,
+    PortfolioViewSet,
+    RetrieveMixin,
+    expected_version,
+    with_etag,
+)
+from portfolio.api.export import Column
+from portfolio.api.serializers import HistoryEntrySerializer
+from portfolio.models import AuditEntry
+from projects import services, workflow
+from projects.choices import EDITABLE_STATES, ReviewAction, ReviewState
+from projects.filtersets import (
+    ProjectFilterSet,
+    YearRecordFilterSet,
+    project_overdue_q,
+)
+from projects.models import Project, YearRecord
+
+from .serializers import (
+    ProjectPhaseSerializer,
+    ProjectSerializer,
+    ProjectUpdateSerializer,
+    ReasonSerializer,
+    YearRecordSerializer,
+    YearRecordUpdateSerializer,
+)
+
+PROJECT_ORDER = ["plan_id", "table", "number"]
+PROJECT_COLUMNS = [
+    "id",
+    "code",
+    "table",
+    "number",
+    "name",
+    "period",
+    "start_year",
+    "end_year",
+    "content",
+    "phase",
+    "version",
+    "updated_at",
+]
+RECORD_ORDER = ["project__plan_id", "project__table", "project__number", "year"]
+
+
+def _record_year(request) -> int:
+    """The year whose record each project embeds: ``?year=`` or the current one."""
+    value = request.query_params.get("year", "") if request is not None else ""
+    return int(value) if value.isdigit() else timezone.localdate().year
+
+
+def project_queryset(scope):
+    """Projects in ``scope`` (model instances: what the writes start from)."""
+    return Project.objects.filter(scope.project_q()).order_by(*PROJECT_ORDER)
+
+
+def project_decorate(queryset, *, year: int, today):
+    """The rows a reader sees, as plain values: the list's hot path.
+
+    One query: district, sector and department joined, the year's record
+    joined through a filtered relation, overdue computed in SQL. The clusters
+    of a whole page come in one more query (``attach_clusters``).
+    """
+    return queryset.annotate(
+        record=FilteredRelation("year_records", condition=Q(year_records__year=year))
+    ).values(
+        *PROJECT_COLUMNS,
+        district_code=F("district__code"),
+        district_name=F("district__name"),
+        sector_code=F("sector__code"),
+        sector_name=F("sector__name"),
+        department_code=F("department__code"),
+        department_name=F("department__name"),
+        record_id=F("record__id"),
+        record_year=F("record__year"),
+        record_state=F("record__state"),
+        record_phase=F("record__phase"),
+        record_due_date=F("record__due_date"),
+        is_overdue=ExpressionWrapper(
+            project_overdue_q(today), output_field=BooleanField()
+        ),
+    )
+
+
+def year_record_queryset(scope):
+    return (
+        YearRecord.objects.filter(scope.project_q("project__"))
+        .select_related("project", "project__district", "project__sector")
+        .defer("project__seed")
+        .order_by(*RECORD_ORDER)
+    )
+
+
+def _history(instance_filters: Q):
+    return (
+        AuditEntry.objects.filter(instance_filters)
+        .select_related("content_type")
+        .order_by("-created_at", "-id")
+    )
+
+
+class HistoryMixin:
+    """``GET …/{key}/history/``: the object's change history, newest first."""
+
+    def history_queryset(self, instance):
+        raise NotImplementedError
+
+    def _history_response(self, instance):
+        queryset = self.history_queryset(instance)
+        page = self.paginate_queryset(queryset)
+        serializer = HistoryEntrySerializer(page, many=True)
+        return self.get_paginated_response(serializer.data)
+
+
+PROJECT_EXPORT = [
+    Column("项目表", "table"),
+    Column("序号", "number", "number"),
+    Column("项目名称", "name"),
+    Column("县区", "district_name"),
+    Column("建设年限", "period"),
+    Column("建设规模及内容", "content"),
+    Column("产业", "sector_name"),
+    Column("责任单位", "department_name"),
+    Column("所属集聚区", lambda row: [c["name"] for c in row["clusters"]], "list"),
+    Column("当前阶段", "phase_display"),
+    Column(
+        "本年度审核状态",
+        lambda row: row["year_record"]["state_display"] if row["year_record"] else "",
+    ),
+    Column(
+        "本年度阶段",
+        lambda row: row["year_record"]["phase_display"] if row["year_record"] else "",
+    ),
+    Column("是否逾期", "overdue", "bool"),
+    Column("项目编码", "code"),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["项目"],
+        summary="重大项目列表",
+        description="可按产业、县区、集聚区、阶段、年度、逾期等筛选；"
+        "?format=csv|xlsx 导出整个筛选结果。",
+        parameters=[schema.FORMAT],
+        responses=schema.list_responses(ProjectSerializer),
+    ),
+    retrieve=extend_schema(
+        tags=["项目"],
+        summary="单个项目",
+        description="响应头 ETag 为项目版本，修改时放入 If-Match。",
+        parameters=[
+            OpenApiParameter(
+                "year", OpenApiTypes.INT, description="嵌入该年度的年度记录（默认本年）"
+            )
+        ],
+        responses={200: ProjectSerializer, **schema.READ_ERRORS},
+    ),
+    partial_update=extend_schema(
+        tags=["项目"],
+        summary="修改项目信息",
+        description="只修改请求中给出的字段；填报员只能修改本单位项目，"
+        "且不能把项目移出自己（或凭据）的负责范围。",
+        parameters=[schema.IF_MATCH],
+        request=ProjectUpdateSerializer,
+        responses={200: ProjectSerializer, **schema.WRITE_ERRORS},
+    ),
+)
+class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
+    """The plan's major projects (表1–表7) and those added since."""
+
+    serializer_class = ProjectSerializer
+    filterset_class = ProjectFilterSet
+    lookup_field = "code"
+    lookup_value_regex = r"[-\w]+"
+    http_method_names = ["get", "patch", "post", "head", "options"]
+    export_name = "projects"
+    export_columns = PROJECT_EXPORT
+
+    def list_queryset(self):
+        return project_queryset(self.access.scope)
+
+    def decorate(self, queryset):
+        return project_decorate(
+            queryset, year=_record_year(self.request), today=timezone.localdate()
+        )
+
+    def get_queryset(self):
+        return self.list_queryset()
+
+    def _fresh(self, project: Project) -> dict:
+        return self.decorate(self.list_queryset()).get(pk=project.pk)
+
+    def retrieve(self, request, *args, **kwargs):
+        project = get_object_or_404(
+            self.decorate(self.list_queryset()), code=kwargs["code"]
+        )
+        return with_etag(Response(self.get_serializer(project).data), project)
+
+    def partial_update(self, request, *args, **kwargs):
+        project = self.get_object()
+        serializer = ProjectUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.service_data()
+        access = self.access
+        if access.client is not None:
+            after = SimpleNamespace(
+                district_id=data.get("district_id", project.district_id),
+                sector_id=data.get("sector_id", project.sector_id),
+            )
+            if not access.scope.covers_project(after):
+                raise PermissionDenied(_("不能把项目移出该凭据的负责范围。"))
+        services.project_update(
+            project=project,
+            actor=access.actor,
+            data=data,
+            expected_version=expected_version(request, project.version),
+        )
+        fresh = self._fresh(project)
+        return with_etag(Response(self.get_serializer(fresh).data), fresh)
+
+    @extend_schema(
+        tags=["项目"],
+        summary="变更项目阶段",
+        description="通过项目最新年度的记录变更阶段（该记录须为填报中或已退回）。"
+        "阶段变更须符合阶段规则；停缓建、取消须填写原因。",
+        parameters=[schema.IF_MATCH],
+        request=ProjectPhaseSerializer,
+        responses={200: ProjectSerializer, **schema.WRITE_ERRORS},
+        examples=[
+            OpenApiExample(
+                "开工", value={"phase": "under_construction"}, request_only=True
+            ),
+            OpenApiExample(
+                "停缓建",
+                value={"phase": "suspended", "reason": "资金未到位"},
+                request_only=True,
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"])
+    def phase(self, request, *args, **kwargs):
+        project = self.get_object()
+        latest = project.year_records.order_by("-year").first()
+        if latest is not None and latest.state not in EDITABLE_STATES:
+            raise _not_editable(latest)
+        serializer = ProjectPhaseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        expected = expected_version(request, project.version)
+        with transaction.atomic():
+            # Same lock order as the services (record, then project).
+            if latest is not None:
+                YearRecord.objects.select_for_update().filter(pk=latest.pk).first()
+            locked = Project.objects.select_for_update().get(pk=project.pk)
+            if expected is not None and locked.version != expected:
+                raise services.StaleWrite(current_version=locked.version)
+            services.project_change_phase(
+                project=locked,
+                phase=serializer.validated_data["phase"],
+                actor=self.access.actor,
+                reason=serializer.validated_data["reason"],
+            )
+        fresh = self._fresh(project)
+        return with_etag(Response(self.get_serializer(fresh).data), fresh)
+
+    @extend_schema(
+        tags=["项目"],
+        summary="项目变更记录",
+        description="项目本身及其各年度记录的变更：谁、何时、改了什么、原因。",
+        responses={200: HistoryEntrySerializer(many=True), **schema.READ_ERRORS},
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def history(self, request, *args, **kwargs):
+        return self._history_response(self.get_object())
+
+    def history_queryset(self, project):
+        record_type = ContentType.objects.get_for_model(YearRecord)
+        record_ids = [
+            str(pk) for pk in project.year_records.values_list("pk", flat=True)
+        ]
+        return _history(
+            Q(
+                content_type=ContentType.objects.get_for_model(Project),
+                object_id=str(project.pk),
+            )
+            | Q(content_type=record_type, object_id__in=record_ids)
+        )
+
+
+def _not_editable(record: YearRecord) -> workflow.TransitionNotAllowed:
+    return workflow.TransitionNotAllowed(
+        str(_("年度记录当前状态为“%(state)s”，不能修改；可执行的操作：%(allowed)s。"))
+        % {
+            "state": ReviewState(record.state).label,
+            "allowed": "、".join(
+                str(a.label) for a in workflow.allowed_review_actions(record.state)
+            )
+            or str(_("无")),
+        },
+        state=record.state,
+        allowed=[str(a) for a in workflow.allowed_review_actions(record.state)],
+    )
+
+
+RECORD_EXPORT = [
+    Column("项目编码", "project"),
+    Column("项目名称", "project_name"),
+    Column("县区", "district"),
+    Column("产业", "sector"),
+    Column("年度", "year", "number"),
+    Column("审核状态", "state_display"),
+    Column("年度阶段", "phase_display"),
+    Column("计划投资（万元）", "planned_investment", "number"),
+    Column("完成投资（万元）", "actual_investment", "number"),
+    Column("形象进度（%）", "percent_complete", "number"),
+    Column("进展情况", "progress"),
+    Column("存在问题", "problems"),
+    Column("下一步计划", "next_steps"),
+    Column("报送截止日", "due_date"),
+    Column("是否逾期", "overdue", "bool"),
+    Column("提交时间", "submitted_at"),
+    Column("审核时间", "approved_at"),
+    Column("退回原因", "return_reason"),
+]
+
+
+def _action_schema(summary: str, description: str, *, reason: bool):
+    return extend_schema(
+        tags=["年度记录"],
+        summary=summary,
+        description=description
+        + " 状态不允许时返回 409（先于请求体检查），并列出允许的操作。",
+        parameters=[schema.IF_MATCH],
+        request=ReasonSerializer if reason else None,
+        responses={200: YearRecordSerializer, **schema.WRITE_ERRORS},
+        examples=(
+            [
+                OpenApiExample(
+                    "原因", value={"reason": "投资数据与台账不符"}, request_only=True
+                )
+            ]
+            if reason
+            else []
+        ),
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["年度记录"],
+        summary="年度记录列表",
+        description="每个项目每年一条；?format=csv|xlsx 导出整个筛选结果。",
+        parameters=[schema.FORMAT],
+        responses=schema.list_responses(YearRecordSerializer),
+    ),
+    retrieve=extend_schema(
+        tags=["年度记录"],
+        summary="单条年度记录",
+        description="响应头 ETag 为记录版本，修改或审核时放入 If-Match。",
+        responses={200: YearRecordSerializer, **schema.READ_ERRORS},
+    ),
+    partial_update=extend_schema(
+        tags=["年度记录"],
+        summary="填报年度数据",
+        description="只修改请求中给出的字段；记录须为填报中或已退回（否则 409）。",
+        parameters=[schema.IF_MATCH],
+        request=YearRecordUpdateSerializer,
+        responses={200: YearRecordSerializer, **schema.WRITE_ERRORS},
+        examples=[
+            OpenApiExample(
+                "填报",
+                value={
+                    "phase": "under_construction",
+                    "planned_investment": "5000.00",
+                    "actual_investment": "3200.50",
+                    "percent_complete": "60.00",
+                    "progress": "主体结构完工",
+                },
+                request_only=True,
+            )
+        ],
+    ),
+)
+class YearRecordViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
+    """Year records (年度记录) and their review workflow."""
+
+    serializer_class = YearRecordSerializer
+    filterset_class = YearRecordFilterSet
+    http_method_names = ["get", "patch", "post", "head", "options"]
+    export_name = "year-records"
+    export_columns = RECORD_EXPORT
+
+    def get_queryset(self):
+        return year_record_queryset(self.access.scope)
+
+    def _respond(self, record: YearRecord):
+        fresh = self.get_queryset().get(pk=record.pk)
+        return with_etag(Response(self.get_serializer(fresh).data), fresh)
+
+    def partial_update(self, request, *args, **kwargs):
+        record = self.get_object()
+        if record.state not in EDITABLE_STATES:
+            raise _not_editable(record)
+        serializer = YearRecordUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data, reason = serializer.service_data()
+        services.year_record_update(
+            record=record,
+            actor=self.access.actor,
+            data=data,
+            reason=reason,
+            expected_version=expected_version(request, record.version),
+        )
+        return self._respond(record)
+
+    def _review(self, request, review_action: ReviewAction, service, *, reason: bool):
+        record = self.get_object()
+        # The state first: a refused action is 409 whatever the body says.
+        workflow.check_review(review_action, ReviewState(record.state))
+        kwargs = {}
+        if reason:
+            serializer = ReasonSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            kwargs["reason"] = serializer.validated_data["reason"]
+        service(
+            record=record,
+            actor=self.access.actor,
+            expected_version=expected_version(request, record.version),
+            **kwargs,
+        )
+        return self._respond(record)
+
+    @_action_schema(
+        "提交", "填报员提交本年度报告（填报中或已退回 → 已提交）。", reason=False
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, *args, **kwargs):
+        return self._review(
+            request, ReviewAction.SUBMIT, services.year_record_submit, reason=False
+        )
+
+    @_action_schema("审核通过", "督查员审核通过（已提交 → 已审核）。", reason=False)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, *args, **kwargs):
+        return self._review(
+            request, ReviewAction.APPROVE, services.year_record_approve, reason=False
+        )
+
+    @_action_schema("退回", "督查员退回并说明原因（已提交 → 已退回）。", reason=True)
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request, *args, **kwargs):
+        return self._review(
+            request, ReviewAction.RETURN, services.year_record_return, reason=True
+        )
+
+    @_action_schema(
+        "重新打开",
+        "督查员重新打开已审核的记录以便更正（已审核 → 填报中）。",
+        reason=True,
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, *args, **kwargs):
+        return self._review(
+            request, ReviewAction.REOPEN, services.year_record_reopen, reason=True
+        )
+
+    @extend_schema(
+        tags=["年度记录"],
+        summary="年度记录变更记录",
+        responses={200: HistoryEntrySerializer(many=True), **schema.READ_ERRORS},
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def history(self, request, *args, **kwargs):
+        return self._history_response(self.get_object())
+
+    def history_queryset(self, record):
+        return _history(
+            Q(
+                content_type=ContentType.objects.get_for_model(YearRecord),
+                object_id=str(record.pk),
+            )
+        )

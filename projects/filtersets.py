@@ -1,0 +1,182 @@
+"""Filters of the project and year-record lists (django-filter).
+
+Codes everywhere: ``?district=bazhou,enyang``; ranges as ``<field>_min`` and
+``<field>_max``; ``updated_since`` (ISO 8601) for incremental sync.
+"""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from portfolio.filtersets import (
+    ChoicesFilter,
+    CodesFilter,
+    ExpandingOrderingFilter,
+)
+from portfolio.models import Cluster, Department, District, Sector
+
+from .choices import Phase, ProjectTable, ReviewState
+from .models import Project, YearRecord
+from .selectors import overdue_projects_q, overdue_year_records
+
+
+def _table_number(value: str) -> int | None:
+    text = value.strip().removeprefix("表")
+    return int(text) if text.isdigit() else None
+
+
+class TableFilter(filters.CharFilter):
+    """``?table=3`` or ``?table=表3`` (several: ``3,4``)."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        numbers = [_table_number(part) for part in value.split(",") if part.strip()]
+        valid = {choice.value for choice in ProjectTable}
+        if any(n not in valid for n in numbers):
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"table": "项目表应为 1–7 或 表1–表7。"})
+        return qs.filter(table__in=numbers)
+
+
+def project_overdue_q(today) -> Q:
+    """Late to start, past its end year unfinished, or a report overdue."""
+    return overdue_projects_q(today) | Q(
+        Exists(overdue_year_records(today).filter(project=OuterRef("pk")))
+    )
+
+
+class ProjectFilterSet(filters.FilterSet):
+    sector = CodesFilter(field_name="sector__code", model=Sector, label="产业编码")
+    district = CodesFilter(
+        field_name="district__code", model=District, label="县区编码"
+    )
+    department = CodesFilter(
+        field_name="department__code", model=Department, label="责任单位编码"
+    )
+    cluster = CodesFilter(
+        field_name="clusters__code",
+        model=Cluster,
+        method="filter_cluster",
+        label="集聚区编码",
+    )
+    table = TableFilter(label="项目表（1–7 或 表1–表7）")
+    phase = ChoicesFilter(choices=Phase.choices, label="当前阶段")
+    year = filters.NumberFilter(method="filter_year", label="该年度有年度记录")
+    overdue = filters.BooleanFilter(method="filter_overdue", label="是否逾期")
+    search = filters.CharFilter(method="filter_search", label="名称/编码/内容包含")
+    updated_since = filters.IsoDateTimeFilter(
+        method="filter_updated_since",
+        label="此时间（ISO 8601）以来有变化（含其年度记录）",
+    )
+    start_year = filters.RangeFilter(label="开工年范围")
+    end_year = filters.RangeFilter(label="完工年范围")
+    ordering = ExpandingOrderingFilter(
+        expand={
+            "table": ["plan_id", "table", "number"],
+            "code": ["code"],
+            "name": ["name"],
+            "start_year": ["start_year"],
+            "end_year": ["end_year"],
+            "updated_at": ["updated_at"],
+        },
+        label="排序：table、code、name、start_year、end_year、updated_at；"
+        "前加 - 为倒序",
+    )
+
+    class Meta:
+        model = Project
+        fields = []
+
+    def filter_cluster(self, qs, name, value):
+        if not value:
+            return qs
+        through = Project.clusters.through.objects.filter(
+            project_id=OuterRef("pk"), cluster__code__in=value
+        )
+        return qs.filter(Exists(through))
+
+    def filter_year(self, qs, name, value):
+        if value is None:
+            return qs
+        return qs.filter(
+            Exists(YearRecord.objects.filter(project=OuterRef("pk"), year=value))
+        )
+
+    def filter_overdue(self, qs, name, value):
+        if value is None:
+            return qs
+        condition = project_overdue_q(timezone.localdate())
+        return qs.filter(condition) if value else qs.exclude(condition)
+
+    def filter_search(self, qs, name, value):
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(
+            Q(name__icontains=value)
+            | Q(code__icontains=value)
+            | Q(content__icontains=value)
+        )
+
+    def filter_updated_since(self, qs, name, value):
+        if value is None:
+            return qs
+        changed_record = YearRecord.objects.filter(
+            project=OuterRef("pk"), updated_at__gte=value
+        )
+        return qs.filter(Q(updated_at__gte=value) | Q(Exists(changed_record)))
+
+
+class YearRecordFilterSet(filters.FilterSet):
+    project = CodesFilter(field_name="project__code", label="项目编码")
+    year = filters.NumberFilter()
+    year_min = filters.NumberFilter(field_name="year", lookup_expr="gte")
+    year_max = filters.NumberFilter(field_name="year", lookup_expr="lte")
+    state = ChoicesFilter(choices=ReviewState.choices, label="审核状态")
+    phase = ChoicesFilter(choices=Phase.choices, label="年度阶段")
+    overdue = filters.BooleanFilter(method="filter_overdue", label="是否逾期未报")
+    district = CodesFilter(
+        field_name="project__district__code", model=District, label="县区编码"
+    )
+    sector = CodesFilter(
+        field_name="project__sector__code", model=Sector, label="产业编码"
+    )
+    department = CodesFilter(
+        field_name="project__department__code",
+        model=Department,
+        label="责任单位编码",
+    )
+    planned_investment = filters.RangeFilter(label="计划投资（万元）范围")
+    actual_investment = filters.RangeFilter(label="完成投资（万元）范围")
+    percent_complete = filters.RangeFilter(label="形象进度（%）范围")
+    due_date = filters.DateFromToRangeFilter(label="报送截止日范围")
+    updated_since = filters.IsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", label="此时间（ISO 8601）以来有变化"
+    )
+    ordering = ExpandingOrderingFilter(
+        expand={
+            "project": ["project__plan_id", "project__table", "project__number"],
+            "year": ["year"],
+            "due_date": ["due_date"],
+            "state": ["state"],
+            "planned_investment": ["planned_investment"],
+            "actual_investment": ["actual_investment"],
+            "updated_at": ["updated_at"],
+        },
+        label="排序：project、year、due_date、state、planned_investment、"
+        "actual_investment、updated_at，前加 - 为倒序",
+    )
+
+    class Meta:
+        model = YearRecord
+        fields = []
+
+    def filter_overdue(self, qs, name, value):
+        if value is None:
+            return qs
+        overdue = overdue_year_records(timezone.localdate()).values("pk")
+        return qs.filter(pk__in=overdue) if value else qs.exclude(pk__in=overdue)
