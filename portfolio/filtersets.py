@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
@@ -41,6 +43,9 @@ class CodesField(forms.Field):
 
     def validate(self, value):
         super().validate(value)
+        if any("\x00" in code for code in value):
+            # PostgreSQL text cannot hold NUL: refused here, not a 500 in the query.
+            raise ValidationError(_("编码中不能含有空字符（NUL）。"), code="null")
         if self.model is None or not value:
             return
         known = set(
@@ -49,8 +54,13 @@ class CodesField(forms.Field):
         unknown = [code for code in value if code not in known]
         if unknown:
             raise ValidationError(
-                _("未知的%(what)s编码：%(codes)s")
-                % {"what": self.model._meta.verbose_name, "codes": "、".join(unknown)}
+                # As params, not formatted in: a "%" in a code must not be read
+                # as a format directive when the message is rendered.
+                _("未知的%(what)s编码：%(codes)s"),
+                params={
+                    "what": self.model._meta.verbose_name,
+                    "codes": "、".join(unknown),
+                },
             )
 
 
@@ -137,8 +147,26 @@ class DepartmentFilterSet(filters.FilterSet):
         fields = ["kind", "district", "sector"]
 
 
+class UtcIsoDateTimeField(filters.fields.IsoDateTimeField):
+    """An ISO 8601 moment, in UTC: PostgreSQL refuses offsets beyond ±15:59 that
+    Python accepts (a 500 before), and a moment past year 9999 in UTC is invalid."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError as exc:
+            raise ValidationError(_("时间超出范围。"), code="invalid") from exc
+
+
+class IsoDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
 class DeletionFilterSet(filters.FilterSet):
-    since = filters.IsoDateTimeFilter(
+    since = IsoDateTimeFilter(
         field_name="deleted_at", lookup_expr="gte", label="删除时间不早于（ISO 8601）"
     )
     model = filters.ChoiceFilter(

@@ -14,6 +14,7 @@ from portfolio.filtersets import (
     ChoicesFilter,
     CodesFilter,
     ExpandingOrderingFilter,
+    IsoDateTimeFilter,
 )
 from portfolio.models import Cluster, Department, District, Sector
 
@@ -24,7 +25,8 @@ from .selectors import overdue_projects_q, overdue_year_records
 
 def _table_number(value: str) -> int | None:
     text = value.strip().removeprefix("表")
-    return int(text) if text.isdigit() else None
+    # ASCII digits only: "²".isdigit() is true and int("²") raises.
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 4 else None
 
 
 class TableFilter(filters.CharFilter):
@@ -68,7 +70,7 @@ class ProjectFilterSet(filters.FilterSet):
     year = filters.NumberFilter(method="filter_year", label="该年度有年度记录")
     overdue = filters.BooleanFilter(method="filter_overdue", label="是否逾期")
     search = filters.CharFilter(method="filter_search", label="名称/编码/内容包含")
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = IsoDateTimeFilter(
         method="filter_updated_since",
         label="此时间（ISO 8601）以来有变化（含其年度记录）",
     )
@@ -154,7 +156,7 @@ class YearRecordFilterSet(filters.FilterSet):
     actual_investment = filters.RangeFilter(label="完成投资（万元）范围")
     percent_complete = filters.RangeFilter(label="形象进度（%）范围")
     due_date = filters.DateFromToRangeFilter(label="报送截止日范围")
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label="此时间（ISO 8601）以来有变化"
     )
     ordering = ExpandingOrderingFilter(

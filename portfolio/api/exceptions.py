@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
@@ -140,8 +141,13 @@ def json_error(request, status_code: int, detail: str, code: str) -> JsonRespons
     )
 
 
+@csrf_exempt
 def api_not_found(request, exception=None, **kwargs) -> JsonResponse:
-    """404 for an address under /api/ that matches no resource."""
+    """404 for an address under /api/ that matches no resource.
+
+    Exempt from CSRF: it changes nothing, and a PATCH with a cookie to an unknown
+    address must get this JSON 404, not the CSRF middleware's HTML 403.
+    """
     return json_error(request, 404, str(_("未找到该地址。")), "not_found")
 
 

@@ -85,8 +85,18 @@ THROTTLED = error(
     ),
 )
 
+PAGE_NOT_FOUND = error(
+    "页码不存在（page 小于 1 或超过最后一页）。",
+    OpenApiExample("无效页码", value={"detail": "无效页面。", "code": "not_found"}),
+)
+
 READ_ERRORS = {401: UNAUTHENTICATED, 404: NOT_FOUND, 429: THROTTLED}
-LIST_ERRORS = {400: INVALID, 401: UNAUTHENTICATED, 429: THROTTLED}
+LIST_ERRORS = {
+    400: INVALID,
+    401: UNAUTHENTICATED,
+    404: PAGE_NOT_FOUND,
+    429: THROTTLED,
+}
 WRITE_ERRORS = {
     400: INVALID,
     401: UNAUTHENTICATED,

@@ -83,7 +83,10 @@ RECORD_ORDER = ["project__plan_id", "project__table", "project__number", "year"]
 def _record_year(request) -> int:
     """The year whose record each project embeds: ``?year=`` or the current one."""
     value = request.query_params.get("year", "") if request is not None else ""
-    return int(value) if value.isdigit() else timezone.localdate().year
+    # Four ASCII digits at most: "²".isdigit() is true and int("²") raises.
+    if value.isascii() and value.isdigit() and len(value) <= 4:
+        return int(value)
+    return timezone.localdate().year
 
 
 def project_queryset(scope):
