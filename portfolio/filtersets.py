@@ -102,6 +102,8 @@ class ExpandingOrderingFilter(filters.OrderingFilter):
         ordering = []
         for param in value:
             descending = param.startswith("-")
+            if not param.lstrip("-"):
+                continue  # "?ordering=,," or "-": nothing to order by
             for field in self.expand[param.lstrip("-")]:
                 ordering.append(f"-{field}" if descending else field)
         return qs.order_by(*ordering, "pk")
