@@ -7,6 +7,7 @@ write (412) gives the ``current_version``.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -18,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
+from portfolio.middleware import UNAVAILABLE, database_unavailable_response
 from projects.services import StaleWrite
 from projects.workflow import TransitionNotAllowed
 
@@ -159,6 +161,10 @@ def handler404(request, exception=None):
 
 
 def handler500(request):
+    # Called while the exception is being handled: a database that cannot be
+    # reached outside a view (a middleware's query) is a 503 as well.
+    if isinstance(sys.exc_info()[1], UNAVAILABLE):
+        return database_unavailable_response(request)
     if request.path.startswith("/api/"):
         return json_error(
             request, 500, str(_("服务器内部错误，请稍后重试。")), "server_error"

@@ -7,6 +7,8 @@ logs without ``-s``).
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
@@ -54,3 +56,38 @@ def in_process_wsgi(db):
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(scope="session")
+def stack():
+    """A private PostgreSQL with the plan, and gunicorn (production settings)
+    in front of it: see tests/hardening/sandbox.py."""
+    import os
+    from types import SimpleNamespace
+
+    from tests.hardening import sandbox
+
+    reason = sandbox.missing()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"cannot build the private stack on CI: {reason}")
+        pytest.skip(reason)
+    started = time.monotonic()
+    postgres = sandbox.PrivatePostgres()
+    web = None
+    try:
+        postgres.init()
+        sandbox.manage(postgres.url, "migrate", "--no-input", "-v0")
+        sandbox.manage(postgres.url, "load_plan")
+        web = sandbox.Gunicorn(postgres.url)
+        web.start()
+        figure(
+            "private stack",
+            f"PostgreSQL on port {postgres.port} + gunicorn (2 workers × 10 "
+            f"threads) ready in {time.monotonic() - started:.1f} s",
+        )
+        yield SimpleNamespace(postgres=postgres, web=web)
+    finally:
+        if web is not None:
+            web.stop()
+        postgres.destroy()
