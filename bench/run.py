@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 BENCHMARKS = {
     "api": "bench.api_bench",
+    "load": "bench.load_test",
 }
 
 
