@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("portfolio.api.urls")),
     path("", include("projects.api.urls")),
     path("", include("indicators.api.urls")),
+    path("", include("projects.api.notice_urls")),
 ]
