@@ -407,12 +407,13 @@ def webhook_markdown(content: DigestContent, *, department: str) -> tuple[str, s
 def _insert_webhook_notices(
     webhook: DepartmentWebhook, digest: Digest, candidates
 ) -> int:
-    sql, params = candidates.order_by().values("pk").query.sql_with_params()
+    sql, params = candidates.order_by().values(n_notice=F("pk")).query.sql_with_params()
     table = connection.ops.quote_name(WebhookNotice._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (webhook_id, notice_id, digest_id) "
-            f"SELECT %s, c.id, %s FROM ({sql}) c WHERE 1 = 1 ON CONFLICT DO NOTHING",
+            f"SELECT %s, c.n_notice, %s FROM ({sql}) c WHERE 1 = 1 "
+            "ON CONFLICT DO NOTHING",
             [webhook.pk, digest.pk, *params],
         )
         return max(cursor.rowcount, 0)

@@ -15,9 +15,9 @@ notice needs (``n_item``, ``n_ct``, ``n_project``, ``n_year_record``,
 Periods: ``D-14``/``D-7``/``D-1`` for reminders (one per lead time); the report
 year (``2025``), or ``2025/2026-01-05`` once a report submitted on that day was
 reopened, for unsubmitted reports; the day of the return or submission for
-returned and unreviewed reports; the calendar year of the scan for project
-rules (a project still late next year is reported again next year); the source
-notice (``report_overdue/2025``) for escalations.
+returned and unreviewed reports; the end year (schedule overdue) or the start
+year (late start) for project rules, so that a late project is told once, not
+every year; the source notice (``report_overdue/2025``) for escalations.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def _record_columns(qs: QuerySet[YearRecord], period) -> QuerySet[YearRecord]:
     )
 
 
-def _project_columns(qs: QuerySet[Project], today: dt.date) -> QuerySet[Project]:
+def _project_columns(qs: QuerySet[Project], period) -> QuerySet[Project]:
     return qs.annotate(
         n_item=F("pk"),
         n_ct=Value(ContentType.objects.get_for_model(Project).pk, IntegerField()),
@@ -114,7 +114,7 @@ def _project_columns(qs: QuerySet[Project], today: dt.date) -> QuerySet[Project]
         n_year_record=Cast(Value(None), BigIntegerField()),
         n_district=F("district_id"),
         n_sector=F("sector_id"),
-        n_period=Value(str(today.year), CharField()),
+        n_period=period,
     )
 
 
@@ -197,18 +197,22 @@ def schedule_overdue_items(today: dt.date) -> QuerySet[Project]:
     """Projects past their end year and not completed (nor in operation, cancelled).
 
     A project ending in 2025 is on time until 31 December 2025, late from
-    1 January 2026.
+    1 January 2026. Its period is the end year: told once, not every year; a
+    corrected end year that has passed too is a new lateness.
     """
     projects = Project.objects.filter(end_year__lt=today.year).exclude(
         phase__in=DONE_PHASES
     )
-    return _project_columns(projects, today)
+    return _project_columns(projects, Cast("end_year", CharField()))
 
 
 def late_start_items(today: dt.date) -> QuerySet[Project]:
-    """Projects whose start year has come and that are still preparing (前期)."""
+    """Projects whose start year has come and that are still preparing (前期).
+
+    Its period is the start year: told once per planned start.
+    """
     projects = Project.objects.filter(start_year__lte=today.year, phase=Phase.PREPARING)
-    return _project_columns(projects, today)
+    return _project_columns(projects, Cast("start_year", CharField()))
 
 
 def escalation_items(today: dt.date) -> QuerySet[Notice]:
@@ -382,11 +386,11 @@ def rule_create(rule: Rule, today: dt.date, now: dt.datetime) -> int:
         ]
     if has_all:
         branches.append("SELECT i.*, m.user_id FROM items i CROSS JOIN cov_all m")
+    # INSERT first (then WITH … SELECT): so that drivers count the rows inserted.
     sql = (
-        f"WITH items AS ({items_sql}), {audience_sql} "
         f"INSERT INTO {_tables()['notice']} (kind, level, content_type_id, "
         "object_id, project_id, year_record_id, recipient_id, period, opened_on, "
-        "created_at) "
+        f"created_at) WITH items AS ({items_sql}), {audience_sql} "
         "SELECT DISTINCT %s, %s, c.n_ct, c.n_item, c.n_project, c.n_year_record, "
         "c.user_id, c.n_period, %s, %s "
         f"FROM ({' UNION ALL '.join(branches)}) c WHERE 1 = 1 "
