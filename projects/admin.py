@@ -452,7 +452,7 @@ class YearRecordAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 # --- Notices, digests and department robots (issue 5) -------------------------
 
-from django.db import transaction  # noqa: E402
+from django.db import models, transaction  # noqa: E402
 
 from portfolio.selectors import is_administrator, is_supervisor  # noqa: E402
 
@@ -669,6 +669,7 @@ class DepartmentWebhookAdmin(admin.ModelAdmin):
     """Administrators configure each department's WeCom/DingTalk group robot."""
 
     list_display = ["department", "name", "kind", "is_active", "created_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_filter = ["kind", "is_active", "department"]
     search_fields = ["name", "department__name"]
     fields = ["department", "name", "kind", "url", "secret", "is_active"]

@@ -345,8 +345,14 @@ class Notice(models.Model):
     level = models.PositiveSmallIntegerField(
         _("级别"), default=1, help_text=_("1：督查员/填报员；2：升级至管理员。")
     )
+    # No index of its own on content_type (only ever read with object_id, which
+    # the unique constraint covers) nor on recipient (the inbox index leads with
+    # it): fewer indexes to maintain when a scan inserts a backlog.
     content_type = models.ForeignKey(
-        ContentType, verbose_name=_("事项类型"), on_delete=models.PROTECT
+        ContentType,
+        verbose_name=_("事项类型"),
+        on_delete=models.PROTECT,
+        db_index=False,
     )
     object_id = models.PositiveBigIntegerField(_("事项ID"))
     item = GenericForeignKey("content_type", "object_id")
@@ -369,6 +375,7 @@ class Notice(models.Model):
         verbose_name=_("接收人"),
         on_delete=models.CASCADE,
         related_name="notices",
+        db_index=False,
     )
     period = models.CharField(
         _("规则周期"),
@@ -401,11 +408,6 @@ class Notice(models.Model):
         ]
         indexes = [
             models.Index(fields=["recipient", "-created_at"], name="notice_inbox"),
-            models.Index(
-                fields=["kind", "object_id"],
-                condition=models.Q(resolved_at__isnull=True),
-                name="notice_unresolved",
-            ),
             models.Index(
                 fields=["recipient"],
                 condition=models.Q(
