@@ -568,6 +568,9 @@ def _digest_deliver(digest_id: int, today: dt.date) -> str:
             raise smtplib.SMTPException("邮件服务器未接收该邮件")
         Notice.objects.filter(pk__in=[n.pk for n in notices]).update(delivered_at=now)
     else:
+        if not digest.webhook.is_active:  # switched off since the digest was made
+            Digest.objects.filter(pk=digest.pk).update(status=DigestStatus.CANCELLED)
+            return "cancelled"
         rows = WebhookNotice.objects.filter(
             digest=digest, notice__resolved_at__isnull=True
         )
