@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -63,7 +64,7 @@ OVERDUE_KINDS = frozenset(
     }
 )
 # The digest's order: most urgent first.
-URGENCY = [kind for kind in NoticeKind]
+URGENCY = list(NoticeKind)
 
 ITEM_COLUMNS = (
     "n_item",
@@ -98,10 +99,6 @@ def _record_columns(qs: QuerySet[YearRecord], period) -> QuerySet[YearRecord]:
     return qs.annotate(
         n_item=F("pk"),
         n_ct=Value(ContentType.objects.get_for_model(YearRecord).pk, IntegerField()),
-        n_project=F("project_id"),
-        n_year_record=F("pk"),
-        n_district=F("project__district_id"),
-        n_sector=F("project__sector_id"),
         n_period=period,
     )
 
@@ -110,11 +107,27 @@ def _project_columns(qs: QuerySet[Project], period) -> QuerySet[Project]:
     return qs.annotate(
         n_item=F("pk"),
         n_ct=Value(ContentType.objects.get_for_model(Project).pk, IntegerField()),
-        n_project=F("pk"),
-        n_year_record=Cast(Value(None), BigIntegerField()),
-        n_district=F("district_id"),
-        n_sector=F("sector_id"),
         n_period=period,
+    )
+
+
+def _located(qs: QuerySet) -> QuerySet:
+    """Add what a new notice needs besides the item: its project, year record,
+    district and sector. Kept out of ``items`` so that resolving (which only
+    compares items and periods) does not join the projects."""
+    if qs.model is Project:
+        return qs.annotate(
+            n_project=F("pk"),
+            n_year_record=Cast(Value(None), BigIntegerField()),
+            n_district=F("district_id"),
+            n_sector=F("sector_id"),
+        )
+    record = "pk" if qs.model is YearRecord else "year_record_id"
+    return qs.annotate(
+        n_project=F("project_id"),
+        n_year_record=F(record),
+        n_district=F("project__district_id"),
+        n_sector=F("project__sector_id"),
     )
 
 
@@ -230,10 +243,6 @@ def escalation_items(today: dt.date) -> QuerySet[Notice]:
     return notices.annotate(
         n_item=F("object_id"),
         n_ct=F("content_type_id"),
-        n_project=F("project_id"),
-        n_year_record=F("year_record_id"),
-        n_district=F("project__district_id"),
-        n_sector=F("project__sector_id"),
         n_period=Concat(F("kind"), Value("/"), F("period"), output_field=CharField()),
     )
 
@@ -371,8 +380,11 @@ def rule_resolve(rule: Rule, today: dt.date, now: dt.datetime) -> int:
 
 def rule_create(rule: Rule, today: dt.date, now: dt.datetime) -> int:
     """Open the rule's notices for today's items × covering recipients; one INSERT."""
-    items = rule.items(today).order_by().values(*ITEM_COLUMNS)
-    items_sql, items_params = items.query.sql_with_params()
+    items = _located(rule.items(today)).order_by().values(*ITEM_COLUMNS)
+    try:
+        items_sql, items_params = items.query.sql_with_params()
+    except EmptyResultSet:  # e.g. no reminder lead times configured
+        return 0
     audience_sql, audience_params, has_all = _audience_ctes(rule.audience)
     # Three equi-joins rather than one OR-join, so that the database can hash
     # them: by district, by sector, and everyone who sees everything.
@@ -386,14 +398,20 @@ def rule_create(rule: Rule, today: dt.date, now: dt.datetime) -> int:
         ]
     if has_all:
         branches.append("SELECT i.*, m.user_id FROM items i CROSS JOIN cov_all m")
+    notice = _tables()["notice"]
     # INSERT first (then WITH … SELECT): so that drivers count the rows inserted.
+    # NOT EXISTS skips the notices already there in one anti-join (a re-run is
+    # then mostly reading); ON CONFLICT covers a concurrent scan.
     sql = (
-        f"INSERT INTO {_tables()['notice']} (kind, level, content_type_id, "
+        f"INSERT INTO {notice} (kind, level, content_type_id, "
         "object_id, project_id, year_record_id, recipient_id, period, opened_on, "
         f"created_at) WITH items AS ({items_sql}), {audience_sql} "
         "SELECT DISTINCT %s, %s, c.n_ct, c.n_item, c.n_project, c.n_year_record, "
         "c.user_id, c.n_period, %s, %s "
-        f"FROM ({' UNION ALL '.join(branches)}) c WHERE 1 = 1 "
+        f"FROM ({' UNION ALL '.join(branches)}) c "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {notice} n WHERE n.kind = %s "
+        "AND n.content_type_id = c.n_ct AND n.object_id = c.n_item "
+        "AND n.recipient_id = c.user_id AND n.period = c.n_period) "
         "ON CONFLICT DO NOTHING"
     )
     params = [
@@ -403,6 +421,7 @@ def rule_create(rule: Rule, today: dt.date, now: dt.datetime) -> int:
         rule.level,
         today,
         now,
+        str(rule.kind),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
