@@ -443,7 +443,8 @@ def digests_prepare() -> list[int]:
         digest__isnull=True, delivered_at__isnull=True, resolved_at__isnull=True
     )
     recipients = list(
-        pending.exclude(recipient__email="")
+        pending.filter(recipient__is_active=True)
+        .exclude(recipient__email="")
         .values_list("recipient_id", "recipient__email")
         .distinct()
     )

@@ -154,6 +154,13 @@ def test_recipient_without_email_keeps_notices_in_the_inbox(scanned, supervisor)
     assert Notice.objects.filter(recipient=supervisor, digest__isnull=True).exists()
 
 
+def test_a_user_switched_off_since_is_not_mailed(scanned, supervisor):
+    supervisor.is_active = False
+    supervisor.save()
+    digests_prepare()
+    assert not Digest.objects.filter(recipient=supervisor).exists()
+
+
 def test_smtp_down_marks_nothing_delivered_then_up_delivers_once(scanned, supervisor):
     port = free_port()
     with override_settings(**SMTP, EMAIL_PORT=port):
