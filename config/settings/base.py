@@ -112,6 +112,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "broker-processed"),
+        # Remote-control files (otherwise a ``control/`` folder in the cwd).
+        "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
     }
 else:
