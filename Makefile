@@ -30,6 +30,7 @@ run: $(STAMP)
 	@mkdir -p var
 	$(PY) manage.py migrate --no-input -v0
 	$(PY) manage.py load_plan
+	$(PY) manage.py setup_schedules
 	$(PY) manage.py create_demo_accounts
 	$(PY) manage.py serve
 

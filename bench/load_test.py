@@ -108,17 +108,20 @@ def _pool(url: str, users: int, path: Path) -> dict:
             )
         ]
         districts = [r[0] for r in conn.execute("SELECT code FROM portfolio_district")]
+        # Sectors with projects enough for the pages asked (1–5 of 50).
         sectors = [
             r[0]
             for r in conn.execute(
-                "SELECT s.code FROM portfolio_sector s JOIN portfolio_plan p"
-                " ON p.id = s.plan_id WHERE p.is_current"
+                "SELECT s.code FROM portfolio_sector s JOIN projects_project p"
+                " ON p.sector_id = s.id GROUP BY s.code HAVING count(*) >= 250"
             )
         ]
-        # Draft records of this year with a phase: updatable and submittable.
+        # Draft records of this year, under way (a completed project's progress
+        # must stay at 100 %): updatable and submittable.
         drafts = conn.execute(
             "SELECT id, version FROM projects_yearrecord"
-            " WHERE state = 'draft' AND phase <> '' AND year = %s"
+            " WHERE state = 'draft' AND year = %s"
+            " AND phase IN ('preparing', 'under_construction')"
             " ORDER BY random() LIMIT %s",
             [year, users * 400],
         ).fetchall()

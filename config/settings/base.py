@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
     "portfolio",
@@ -137,12 +138,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "broker-processed"),
+        # Remote-control files (otherwise a ``control/`` folder in the cwd).
+        "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
     }
 else:
     # Redis redelivers an unacknowledged task after the visibility timeout; it must
     # exceed the longest task so a slow digest run is not executed twice.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    }
 CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = False
@@ -186,6 +191,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI served from our own static files: offices may have no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "DESCRIPTION": "巴中市“十四五”服务业发展规划重大项目的只读与填报接口。"
     "使用方法见 docs/api.md。",
 }
@@ -197,6 +206,25 @@ PORTFOLIO_REPORT_DUE = (12, 20)
 PORTFOLIO_REMINDER_DAYS = env.list(
     "PORTFOLIO_REMINDER_DAYS", cast=int, default=[14, 7, 1]
 )
+
+# --- Deadline and overdue notices (projects.rules, projects.alerts) -------------
+# M: days a returned report may wait for resubmission (never before its due date);
+# K: days a submitted report may wait for a supervisor; E: days an overdue notice
+# may stay unresolved before it is escalated to the administrators.
+PORTFOLIO_RETURNED_GRACE_DAYS = env.int("PORTFOLIO_RETURNED_GRACE_DAYS", default=7)
+PORTFOLIO_REVIEW_DAYS = env.int("PORTFOLIO_REVIEW_DAYS", default=10)
+PORTFOLIO_ESCALATION_DAYS = env.int("PORTFOLIO_ESCALATION_DAYS", default=14)
+# Daily times (Asia/Shanghai, "HH:MM") of the scan and of the digests; the values
+# seed the beat schedule once (``setup_schedules``), the admin edits it after.
+PORTFOLIO_SCAN_TIME = env("PORTFOLIO_SCAN_TIME", default="07:00")
+PORTFOLIO_DIGEST_TIME = env("PORTFOLIO_DIGEST_TIME", default="08:30")
+# Items listed per kind in a digest; the rest are counted and linked.
+PORTFOLIO_DIGEST_ITEMS_PER_KIND = env.int("PORTFOLIO_DIGEST_ITEMS_PER_KIND", default=20)
+# Delivery retries when the SMTP server or a robot webhook is down (seconds).
+PORTFOLIO_DELIVERY_BACKOFF = env.int("PORTFOLIO_DELIVERY_BACKOFF", default=60)
+PORTFOLIO_DELIVERY_BACKOFF_MAX = env.int("PORTFOLIO_DELIVERY_BACKOFF_MAX", default=1800)
+PORTFOLIO_DELIVERY_MAX_RETRIES = env.int("PORTFOLIO_DELIVERY_MAX_RETRIES", default=30)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 LOGGING = {
     "version": 1,

@@ -9,7 +9,7 @@ re-reads the kept file and validates it again before saving anything.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
@@ -21,8 +21,10 @@ from django.utils.translation import gettext_lazy as _
 
 from portfolio.selectors import current_plan
 
-from . import excel, importing
-from .selectors import year_records_for
+from .. import excel, importing
+from ..models import Project, YearRecord
+from ..selectors import year_records_for
+from .dossier import DossierProjectAdmin, DossierYearRecordAdmin
 
 SESSION_KEY = "excel_imports"
 
@@ -244,3 +246,19 @@ class YearRecordExcelMixin:
                 can_commit=result is not None and result.ok and bool(result.changed),
             ),
         )
+
+
+# --- Registration: the Excel pages on top of the dossier's admins --------------
+
+admin.site.unregister(Project)
+admin.site.unregister(YearRecord)
+
+
+@admin.register(Project)
+class ProjectExcelAdmin(ProjectExcelMixin, DossierProjectAdmin):
+    """The project admin with the Excel export of the plan's tables."""
+
+
+@admin.register(YearRecord)
+class YearRecordExcelAdmin(YearRecordExcelMixin, DossierYearRecordAdmin):
+    """The year-record admin with the template download and the Excel import."""

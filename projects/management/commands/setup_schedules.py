@@ -1,0 +1,99 @@
+"""``python manage.py setup_schedules [--reset]``: the beat schedule, in the database.
+
+Creates (idempotently) the periodic tasks of django-celery-beat, on crontabs in
+Asia/Shanghai time — set explicitly on each schedule, since django-celery-beat
+otherwise reads a crontab in UTC. An existing task keeps what an administrator
+changed in the admin, unless ``--reset`` puts the settings' times back.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+TIMEZONE = "Asia/Shanghai"
+
+
+def _hour_minute(value: str, name: str) -> tuple[str, str]:
+    try:
+        hour, minute = (int(part) for part in value.split(":"))
+    except ValueError as exc:
+        raise CommandError(f"{name} 须为 HH:MM 格式：{value}") from exc
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        raise CommandError(f"{name} 须为 HH:MM 格式：{value}")
+    return str(hour), str(minute)
+
+
+def schedules() -> list[dict]:
+    """The wanted periodic tasks: name, task and crontab fields."""
+    scan_hour, scan_minute = _hour_minute(
+        settings.PORTFOLIO_SCAN_TIME, "PORTFOLIO_SCAN_TIME"
+    )
+    digest_hour, digest_minute = _hour_minute(
+        settings.PORTFOLIO_DIGEST_TIME, "PORTFOLIO_DIGEST_TIME"
+    )
+    return [
+        {
+            "name": "开启新年度（每年1月1日 00:10）",
+            "task": "projects.tasks.year_open",
+            "crontab": {
+                "minute": "10",
+                "hour": "0",
+                "day_of_month": "1",
+                "month_of_year": "1",
+            },
+            "description": "为新的一年开启各在库项目的年度记录（填报中）。",
+        },
+        {
+            "name": f"截止提醒与逾期扫描（每日 {settings.PORTFOLIO_SCAN_TIME}）",
+            "task": "projects.tasks.deadlines_scan",
+            "crontab": {"minute": scan_minute, "hour": scan_hour},
+            "description": "生成截止提醒、逾期、超期、未开工、未审核及升级通知。",
+        },
+        {
+            "name": f"提醒与逾期汇总发送（每日 {settings.PORTFOLIO_DIGEST_TIME}）",
+            "task": "projects.tasks.digests_send",
+            "crontab": {"minute": digest_minute, "hour": digest_hour},
+            "description": "每位接收人一封汇总邮件，每个部门群机器人一条消息。",
+        },
+    ]
+
+
+class Command(BaseCommand):
+    help = "创建（幂等）年度开启、每日扫描与每日汇总的定时任务（Asia/Shanghai 时间）"
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="按当前设置重置已有定时任务的时间（覆盖在管理后台所做的修改）。",
+        )
+
+    @transaction.atomic
+    def handle(self, *args, reset, **options):
+        for wanted in schedules():
+            crontab, _ = CrontabSchedule.objects.get_or_create(
+                timezone=TIMEZONE,
+                day_of_week="*",
+                day_of_month=wanted["crontab"].get("day_of_month", "*"),
+                month_of_year=wanted["crontab"].get("month_of_year", "*"),
+                hour=wanted["crontab"]["hour"],
+                minute=wanted["crontab"]["minute"],
+            )
+            task = PeriodicTask.objects.filter(task=wanted["task"]).first()
+            if task is None:
+                PeriodicTask.objects.create(
+                    name=wanted["name"],
+                    task=wanted["task"],
+                    crontab=crontab,
+                    description=wanted["description"],
+                )
+                self.stdout.write(f"已创建定时任务：{wanted['name']}")
+            elif reset and task.crontab_id != crontab.pk:
+                task.crontab = crontab
+                task.interval = None
+                task.name = wanted["name"]
+                task.save()
+                self.stdout.write(f"已按设置重置：{wanted['name']}")
+            else:
+                self.stdout.write(f"已存在，保持不变：{task.name}")
