@@ -170,7 +170,14 @@ def manage(database_url: str, *args: str, settings: str = "config.settings.test"
 class Gunicorn:
     """The web app under gunicorn with the production settings."""
 
-    def __init__(self, database_url: str, *, workers: int = 2, threads: int = 10):
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        workers: int = 2,
+        threads: int = 10,
+        extra_env: dict[str, str] | None = None,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(tempfile.mkstemp(prefix="bz-hardening-gunicorn-")[1])
@@ -185,6 +192,7 @@ class Gunicorn:
             "API_THROTTLE_RATE": "1000000/minute",
             "API_WRITE_THROTTLE_RATE": "1000000/minute",
             "LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
         }
         self.args = [
             sys.executable,
@@ -229,6 +237,49 @@ class Gunicorn:
                 self.process.kill()
                 self.process.wait()
         self.log.unlink(missing_ok=True)
+
+
+class PrivateRedis:
+    """A redis-server of our own (no persistence), stopped and started at will."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="bz-hardening-redis-"))
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            ping = subprocess.run(
+                ["redis-cli", "-p", str(self.port), "ping"],
+                capture_output=True,
+                text=True,
+            )
+            if "PONG" in ping.stdout:
+                return
+            time.sleep(0.1)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        """Gone, with whatever it held (no persistence: queued tasks are lost)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+        self.process = None
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 TOKENS_SCRIPT = """
