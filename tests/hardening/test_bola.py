@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass
 
@@ -78,6 +79,9 @@ PUBLIC = (
     "/api/v1/indicators/",
 )
 SCOPED = ("/api/v1/projects/", "/api/v1/year-records/")
+# A person's own objects: only their recipient reaches them (tokens: none).
+OWNED = ("/api/v1/notices/",)
+NOTICE_DAY = dt.date(2026, 12, 13)  # a week before the 2026 reports are due
 
 # What each keyed operation needs to succeed: the state of the year record it
 # acts on, and its body. Keyed by the path's suffix after the key.
@@ -139,6 +143,7 @@ def caller_for(name: str) -> APIClient:
     caller = APIClient()
     basic = base64.b64encode(f"{user.username}:{PASSWORD}".encode()).decode()
     caller.credentials(HTTP_AUTHORIZATION=f"Basic {basic}")
+    caller.user = user
     return caller
 
 
@@ -209,8 +214,12 @@ def test_out_of_scope_object_is_not_found(method, path, role_name, plan):
             assert response.status_code == 200, (role_name, value)
         return
 
+    if collection in OWNED:
+        _owned(caller, role, method, path)
+        return
+
     assert collection in SCOPED, (
-        f"{method} {path} takes a key but is neither scoped nor public: "
+        f"{method} {path} takes a key but is neither scoped, owned nor public: "
         "classify it in tests/hardening/test_bola.py"
     )
     assert suffix in PREPARE, f"{method} {path}: say how to prepare its object"
@@ -251,6 +260,46 @@ def test_out_of_scope_object_is_not_found(method, path, role_name, plan):
         inside_url,
         inside_response.json(),
     )
+
+
+def _owned(caller: APIClient, role: Role, method: str, path: str) -> None:
+    """Notices: another person's notice is not found, even one about a project in
+    the caller's scope; one's own is reached. Tokens receive no notice at all."""
+    from projects.alerts import deadlines_scan
+    from projects.models import Notice
+
+    deadlines_scan(today=NOTICE_DAY)
+    own_user = getattr(caller, "user", None)
+    others = Notice.objects.exclude(recipient=own_user).order_by("id")
+    in_scope = others.filter(scope_q(role, "project__")).first()
+    outside = in_scope or others.first()
+    assert outside is not None
+    missing = Notice.objects.order_by("-pk").first().pk + 10**6
+    body = {}
+    response = send(caller, method, path.replace("{id}", str(outside.pk)), body)
+    ghost = send(caller, method, path.replace("{id}", str(missing)), body)
+    assert (response.status_code, response.json()) == (
+        ghost.status_code,
+        ghost.json(),
+    )
+    read_before = outside.read_at
+    if method == "GET" or role.may_write():
+        assert response.status_code == 404, response.json()
+    else:
+        assert response.status_code == 403, response.json()
+    outside.refresh_from_db()
+    assert outside.read_at == read_before
+    if own_user is None:
+        listed = caller.get("/api/v1/notices/").json()
+        assert listed["count"] == 0
+        return
+    mine = Notice.objects.filter(recipient=own_user).first()
+    assert mine is not None, "the scan told this person nothing: the test cannot bite"
+    inside = send(caller, method, path.replace("{id}", str(mine.pk)), body)
+    assert inside.status_code == 200, inside.json()
+    listed = _all_rows(caller, "/api/v1/notices/")
+    assert {row["recipient"] for row in listed} == {own_user.username}
+    assert len(listed) == Notice.objects.filter(recipient=own_user).count()
 
 
 def test_keyed_operations_are_all_covered():

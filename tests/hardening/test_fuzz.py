@@ -13,13 +13,16 @@ is reproducible; ``FUZZ_RANDOM=1`` explores other inputs on each run).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from collections import Counter
 
 import hypothesis
 import pytest
 import schemathesis
 from django.test import Client
+from django.utils.crypto import get_random_string
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -33,13 +36,16 @@ from schemathesis.specs.openapi.checks import (
 
 from indicators.models import Indicator
 from portfolio.models import Cluster, Department, District, Sector
-from projects.models import Project, YearRecord
+from projects.alerts import deadlines_scan
+from projects.models import Notice, Project, YearRecord
 from tests.api.conftest import token_caller
 from tests.hardening.conftest import figure
 
 pytestmark = pytest.mark.slow
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+# Resources for people signed in (session), not for systems' tokens.
+PEOPLE_ONLY = r"^/api/v1/(dashboard|notices)/"
 RANDOM = os.environ.get("FUZZ_RANDOM", "") not in ("", "0")
 SCENARIOS = int(os.environ.get("FUZZ_SCENARIOS", "40"))
 CHECKS = [
@@ -83,23 +89,35 @@ def callers(db) -> dict[str, dict[str, str]]:
     return {
         "read": {"Authorization": f"Token {token_caller('read').token}"},
         "write": {"Authorization": f"Token {token_caller('write').token}"},
+        "session": {},  # the cookie comes from the auth provider
     }
 
 
 @pytest.fixture
-def supervisor_session(supervisor) -> str:
+def supervisor_session(supervisor) -> tuple[str, str]:
+    """A supervisor signed in: the session cookie and the CSRF token."""
     browser = Client()
     browser.force_login(supervisor)
-    return browser.cookies["sessionid"].value
+    # The CSRF secret is the client's cookie: any 32 letters and digits will do,
+    # sent back in X-CSRFToken as a browser's JavaScript would.
+    return browser.cookies["sessionid"].value, get_random_string(32)
 
 
 @pytest.fixture
-def api_schema(in_process_wsgi, settings, supervisor_session):
+def api_schema(in_process_wsgi, settings, supervisor, supervisor_session):
     # The fuzzer writes far faster than the write throttle allows a client.
     settings.API_THROTTLE_RATE = "1000000/minute"
     settings.API_WRITE_THROTTLE_RATE = "1000000/minute"
     loaded = schemathesis.openapi.from_wsgi("/api/schema/?format=json", in_process_wsgi)
+    # Notices for the supervisor (years of overdue reports), so that the
+    # notices' operations reach real ones.
+    deadlines_scan(today=dt.date(2026, 12, 13))
     keys = _keys()
+    keys["/api/v1/notices/"] = list(
+        Notice.objects.filter(recipient=supervisor)
+        .order_by("id")
+        .values_list("pk", flat=True)[:80]
+    )
 
     @loaded.hook
     def before_generate_path_parameters(context, strategy):
@@ -112,15 +130,22 @@ def api_schema(in_process_wsgi, settings, supervisor_session):
                 return st.one_of(strategy, real)
         return strategy
 
-    @loaded.auth.auth(refresh_interval=None).apply_to(path="/api/v1/dashboard/")
+    @loaded.auth.auth(refresh_interval=None).apply_to(path_regex=PEOPLE_ONLY)
     class SupervisorSession:
-        """The dashboard is for people signed in to the admin: a session."""
+        """The dashboard and the notices are for people: a supervisor's session
+        (with its CSRF token, for marking a notice read)."""
 
         def get(self, case, context):
             return supervisor_session
 
         def set(self, case, data, context):
-            case.cookies = {**(case.cookies or {}), "sessionid": data}
+            session, csrf = data
+            case.cookies = {
+                **(case.cookies or {}),
+                "sessionid": session,
+                "csrftoken": csrf,
+            }
+            case.headers = {**(case.headers or {}), "X-CSRFToken": csrf}
 
     return loaded
 
@@ -142,7 +167,10 @@ def _settings(**extra) -> hypothesis.settings:
 @schema.parametrize()
 @_settings()
 def test_every_operation_conforms_to_its_schema(case, callers):
-    for kind in ("read", "write"):
+    # People's own resources get the supervisor's session (the auth provider
+    # above); everything else the read token and the write token.
+    kinds = ["session"] if re.match(PEOPLE_ONLY, case.path) else ["read", "write"]
+    for kind in kinds:
         response = case.call_and_validate(headers=callers[kind], checks=CHECKS)
         CASES[f"{case.operation.label} [{kind}]"] += 1
         STATUSES[response.status_code] += 1
@@ -194,7 +222,7 @@ def test_print_fuzz_figures():
     figure(
         "schema fuzzing",
         f"{sum(CASES.values())} generated requests over {len(operations)} "
-        f"operations × 2 tokens, read and write (the dashboard with a "
+        f"operations × 2 tokens, read and write (dashboard and notices: a "
         f"supervisor's session; max {EXAMPLES} examples per operation), "
         "0 failures",
     )
