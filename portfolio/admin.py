@@ -62,6 +62,25 @@ def history_table(obj) -> str:
     )
 
 
+class ServiceModelForm(forms.ModelForm):
+    """A model form whose saving is a service call made in ``clean()``.
+
+    It carries the version the page was opened with (``version_seen``) so the
+    service can refuse a stale save, and leaves model validation to the service,
+    which runs ``full_clean()`` on the locked row.
+    """
+
+    version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and hasattr(self.instance, "version"):
+            self.fields["version_seen"].initial = self.instance.version
+
+    def _post_clean(self):
+        pass
+
+
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     list_display = [
