@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.admin import ServiceModelForm, history_table
+from portfolio.admin import AuditHistoryMixin, ServiceModelForm, history_table
 from portfolio.selectors import current_plan
 from projects.admin.core import ReviewActionsMixin
 from projects.workflow import TransitionNotAllowed
@@ -134,7 +134,7 @@ class IndicatorTargetInline(admin.TabularInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "code",
@@ -337,7 +337,7 @@ class ReasonForm(forms.Form):
 
 
 @admin.register(IndicatorValue)
-class IndicatorValueAdmin(ReviewActionsMixin, admin.ModelAdmin):
+class IndicatorValueAdmin(AuditHistoryMixin, ReviewActionsMixin, admin.ModelAdmin):
     review_argument = "value"
     review_noun = "指标年度值"
     review_related = "indicator"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.admin import ServiceModelForm, history_table
+from portfolio.admin import AuditHistoryMixin, ServiceModelForm, history_table
 from portfolio.selectors import user_scope
 
 from .. import services
@@ -74,7 +74,7 @@ class YearRangeFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ScopedAdminMixin:
+class ScopedAdminMixin(AuditHistoryMixin):
     """Only objects within the user's departments are listed or reachable."""
 
     scope_prefix = ""

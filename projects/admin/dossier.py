@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.admin import ServiceModelForm, history_table
+from portfolio.admin import AuditHistoryMixin, ServiceModelForm, history_table
 from portfolio.choices import AuditAction
 from portfolio.selectors import (
     is_administrator,
@@ -417,7 +417,7 @@ admin.site.unregister(YearRecord)
 admin.site.register(YearRecord, DossierYearRecordAdmin)
 
 
-class RoleAdminMixin:
+class RoleAdminMixin(AuditHistoryMixin):
     """Scoped lists; clerks write, supervisors read (and run their actions)."""
 
     scope_prefix = "project__"
