@@ -161,7 +161,6 @@ class ProjectAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "code",
         "name",
-        "table",
         "district",
         "sector",
         "period",
