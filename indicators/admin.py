@@ -8,7 +8,7 @@ approve, return, reopen), as year records are; the progress column and filter us
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import IntegerField, Value
 from django.template.response import TemplateResponse
@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.admin import history_table
+from portfolio.admin import AuditHistoryMixin, ServiceModelForm, history_table
 from portfolio.selectors import current_plan
+from projects.admin.core import ReviewActionsMixin
 from projects.workflow import TransitionNotAllowed
 
 from . import services
@@ -133,7 +134,7 @@ class IndicatorTargetInline(admin.TabularInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "code",
@@ -274,10 +275,8 @@ class IndicatorTargetAdmin(admin.ModelAdmin):
             services.indicator_target_delete(target=target, actor=request.user)
 
 
-class IndicatorValueForm(forms.ModelForm):
+class IndicatorValueForm(ServiceModelForm):
     """Adds and edits go through the services; the form only collects the data."""
-
-    version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = IndicatorValue
@@ -285,8 +284,6 @@ class IndicatorValueForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["version_seen"].initial = self.instance.version
         if "indicator" in self.fields:
             allowed = Indicator.objects.all()
             user = getattr(self, "request_user", None)
@@ -295,10 +292,6 @@ class IndicatorValueForm(forms.ModelForm):
                     pk__in=[i.pk for i in allowed if services.covers_indicator(user, i)]
                 )
             self.fields["indicator"].queryset = allowed
-
-    def _post_clean(self):
-        # Validation is the services' job (they run full_clean themselves).
-        pass
 
     def clean(self):
         cleaned = super().clean()
@@ -344,7 +337,11 @@ class ReasonForm(forms.Form):
 
 
 @admin.register(IndicatorValue)
-class IndicatorValueAdmin(admin.ModelAdmin):
+class IndicatorValueAdmin(AuditHistoryMixin, ReviewActionsMixin, admin.ModelAdmin):
+    review_argument = "value"
+    review_noun = "指标年度值"
+    review_related = "indicator"
+
     form = IndicatorValueForm
     list_display = [
         "indicator",
@@ -440,32 +437,6 @@ class IndicatorValueAdmin(admin.ModelAdmin):
     @admin.display(description=_("变更记录"))
     def history(self, obj):
         return history_table(obj)
-
-    def _apply(self, request, queryset, service, verb, **kwargs):
-        done, refused = 0, []
-        for value in queryset.select_related("indicator"):
-            try:
-                service(value=value, actor=request.user, **kwargs)
-                done += 1
-            except TransitionNotAllowed as exc:
-                refused.append(f"{value}：{exc.message}")
-            except (ValidationError, PermissionDenied) as exc:
-                text = "；".join(getattr(exc, "messages", [str(exc)]))
-                refused.append(f"{value}：{text}")
-        if done:
-            self.message_user(
-                request, f"已{verb} {done} 条指标年度值。", messages.SUCCESS
-            )
-        if refused:
-            self.message_user(
-                request,
-                format_html(
-                    "{}<ul>{}</ul>",
-                    f"{len(refused)} 条未能{verb}：",
-                    format_html_join("", "<li>{}</li>", ((line,) for line in refused)),
-                ),
-                messages.ERROR,
-            )
 
     def _with_reason(self, request, queryset, service, verb, action, title):
         if "apply" in request.POST:

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.choices import AuditAction
@@ -213,26 +212,8 @@ def _review(
         missing = value.missing_for_submit()
         if missing:
             raise ValidationError(missing)
-    before_state = value.state
-    now = timezone.now()
-    value.state = transition.target
-    if action == ReviewAction.SUBMIT:
-        value.submitted_at = now
-    elif action == ReviewAction.APPROVE:
-        value.approved_at = now
-    elif action == ReviewAction.RETURN:
-        value.returned_at = now
-        value.return_reason = reason
-    elif action == ReviewAction.REOPEN:
-        value.approved_at = None
-    value.version += 1
-    value.save()
-    audit_log(
-        instance=value,
-        action=AuditAction(str(action)),
-        actor=actor,
-        changes={"state": [before_state, value.state]},
-        reason=reason,
+    workflow.review_apply(
+        instance=value, transition=transition, actor=actor, reason=reason
     )
     return value
 

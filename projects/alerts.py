@@ -175,7 +175,18 @@ def _deadline(notice: Notice) -> dt.date:
         return dt.date(project.end_year, 12, 31)
     if kind == NoticeKind.LATE_START:
         return dt.date(project.start_year, 1, 1)
+    if kind == NoticeKind.PROGRESS_OVERDUE:
+        return _progress_period(notice).due_date
+    if kind == NoticeKind.HEALTH_RED:
+        return dt.date.fromisoformat(notice.period.rsplit("/", 1)[-1])
     return record.due_date
+
+
+def _progress_period(notice: Notice):
+    from .dossier import period_parse
+
+    key = notice.period.rsplit("/", 1)[-1]
+    return period_parse(notice.project.plan.progress_cadence, key)
 
 
 def _describe(notice: Notice, today: dt.date) -> str:
@@ -212,6 +223,18 @@ def _describe(notice: Notice, today: dt.date) -> str:
         text = (
             f"建设年限 {project.period}，已过完工年（{project.end_year}年）"
             f"仍未竣工，当前阶段：{phase}"
+        )
+    elif kind == NoticeKind.PROGRESS_OVERDUE:
+        period = _progress_period(notice)
+        text = (
+            f"{period.key} 进度更新应于 {period.due_date:%Y-%m-%d} 前报送，"
+            f"至今未报，已逾期 {late} 天"
+        )
+    elif kind == NoticeKind.HEALTH_RED:
+        health = getattr(project, "health", None)
+        reasons = "；".join(health.reasons) if health and health.reasons else ""
+        text = f"{_deadline(notice):%Y-%m-%d} 起亮红灯" + (
+            f"：{reasons}" if reasons else ""
         )
     else:  # late start
         text = f"计划 {project.start_year} 年开工，至今仍处于前期"

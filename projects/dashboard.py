@@ -23,7 +23,13 @@ from indicators.choices import TargetKind
 from indicators.models import Indicator
 from portfolio.selectors import Scope, current_plan, user_scope
 
-from .choices import FINISHED_PHASES, UNSUBMITTED_STATES, Phase, ReviewState
+from .choices import (
+    FINISHED_PHASES,
+    UNSUBMITTED_STATES,
+    HealthLight,
+    Phase,
+    ReviewState,
+)
 from .models import Project, YearRecord
 from .selectors import overdue_year_records
 
@@ -154,6 +160,7 @@ class Dashboard:
     investment_total: InvestmentRow
     indicators: list[IndicatorRow] = field(default_factory=list)
     indicator_progress: bool = False
+    lights: list[StateCount] = field(default_factory=list)
 
     @property
     def overdue_total(self) -> int:
@@ -403,6 +410,30 @@ def _indicators(year: int) -> tuple[list[IndicatorRow], bool]:
     return rows, judged
 
 
+def _lights(projects) -> list[StateCount]:
+    """Projects by traffic light (红绿灯), red first; one query."""
+    counts = {
+        row["health__light"]: row["n"]
+        for row in projects.values("health__light").annotate(n=Count("id"))
+    }
+    lights = [
+        StateCount(
+            str(light),
+            str(light.label),
+            Figure(counts.get(light.value, 0), project_list_url(light=light.value)),
+        )
+        for light in (HealthLight.RED, HealthLight.YELLOW, HealthLight.GREEN)
+    ]
+    lights.append(
+        StateCount(
+            "none",
+            "未计算",
+            Figure(counts.get(None, 0), project_list_url(light="none")),
+        )
+    )
+    return lights
+
+
 def dashboard_build(
     user, *, year: int | None = None, today: dt.date | None = None
 ) -> Dashboard:
@@ -432,6 +463,7 @@ def dashboard_build(
     investment, investment_total = _investment(records, year)
     indicators, judged = _indicators(year)
     return Dashboard(
+        lights=_lights(projects),
         year=year,
         today=today,
         everything=scope.everything,
@@ -491,6 +523,7 @@ def dashboard_summary(dashboard: Dashboard) -> dict[str, Any]:
             item.state: item.figure.value for item in dashboard.reports_by_state
         },
         "reports_total": dashboard.reports_total.value,
+        "lights": {item.state: item.figure.value for item in dashboard.lights},
         "overdue": {
             "counts": {k: f.value for k, f in dashboard.overdue_counts.items()},
             "total": dashboard.overdue_total,

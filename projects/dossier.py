@@ -609,6 +609,10 @@ def progress_updates_overdue(
     the next month) has passed. A March update missing on 6 April is one item.
     """
     since = settings.PROJECTS_PROGRESS_SINCE
+    if since is None:
+        # In-year dispatch has not started (no start date set): nothing is owed,
+        # rather than every month since 2021 on a fresh install.
+        return []
     rows, filed = progress_updates_owed(today, project_ids=project_ids)
     items: list[OverdueProgress] = []
     for row in rows:
@@ -616,7 +620,7 @@ def progress_updates_overdue(
         for period in periods_of_year(cadence, row["year"]):
             if period.due_date >= today:
                 break
-            if since is not None and period.end < since:
+            if period.end < since:
                 continue
             if (row["id"], period.key) in filed:
                 continue

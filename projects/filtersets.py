@@ -18,7 +18,7 @@ from portfolio.filtersets import (
 )
 from portfolio.models import Cluster, Department, District, Sector
 
-from .choices import Phase, ProjectTable, ReviewState
+from .choices import HealthLight, Phase, ProjectTable, ReviewState
 from .models import Project, YearRecord
 from .selectors import overdue_projects_q, overdue_year_records
 
@@ -67,6 +67,9 @@ class ProjectFilterSet(filters.FilterSet):
     )
     table = TableFilter(label="项目表（1–7 或 表1–表7）")
     phase = ChoicesFilter(choices=Phase.choices, label="当前阶段")
+    light = ChoicesFilter(
+        field_name="health__light", choices=HealthLight.choices, label="红绿灯"
+    )
     year = filters.NumberFilter(method="filter_year", label="该年度有年度记录")
     overdue = filters.BooleanFilter(method="filter_overdue", label="是否逾期")
     search = filters.CharFilter(method="filter_search", label="名称/编码/内容包含")

@@ -637,6 +637,8 @@ class NoticeKind(models.TextChoices):
     REVIEW_OVERDUE = "review_overdue", _("提交后逾期未审核")
     SCHEDULE_OVERDUE = "schedule_overdue", _("超过完工年仍未完工")
     LATE_START = "late_start", _("已到开工年仍在前期")
+    PROGRESS_OVERDUE = "progress_overdue", _("进度更新逾期未报")
+    HEALTH_RED = "health_red", _("项目亮红灯")
     REMINDER = "reminder", _("年度报告截止提醒")
 
 

@@ -50,7 +50,7 @@ from django.db.models.functions import Cast, Concat, TruncDate
 from portfolio.choices import Role
 from portfolio.models import Department, Profile
 
-from .choices import DONE_PHASES, UNSUBMITTED_STATES, Phase, ReviewState
+from .choices import DONE_PHASES, UNSUBMITTED_STATES, HealthLight, Phase, ReviewState
 from .models import Notice, NoticeKind, Project, YearRecord
 
 # Notices that tell a supervisor something is late (escalated when unresolved).
@@ -61,6 +61,7 @@ OVERDUE_KINDS = frozenset(
         NoticeKind.REVIEW_OVERDUE,
         NoticeKind.SCHEDULE_OVERDUE,
         NoticeKind.LATE_START,
+        NoticeKind.PROGRESS_OVERDUE,
     }
 )
 # The digest's order: most urgent first.
@@ -228,6 +229,41 @@ def late_start_items(today: dt.date) -> QuerySet[Project]:
     return _project_columns(projects, Cast("start_year", CharField()))
 
 
+def progress_overdue_items(today: dt.date) -> QuerySet[YearRecord]:
+    """Year records with an in-year progress update missing after its due date.
+
+    One item per record, its period the earliest missing update ("2026-03"): a
+    March update missing on 6 April is told once, and again only for a later
+    period once March has been filed. Monthly dispatch starts on
+    ``PROJECTS_PROGRESS_SINCE``; until that is set the rule is silent, or every
+    month since 2021 would be overdue on a fresh install.
+    """
+    from .dossier import progress_updates_overdue
+
+    nothing = _record_columns(
+        YearRecord.objects.none(), Value("", output_field=CharField())
+    )
+    if settings.PROJECTS_PROGRESS_SINCE is None:
+        return nothing
+    earliest: dict[int, str] = {}
+    for item in progress_updates_overdue(today):  # sorted by due date
+        earliest.setdefault(item.year_record_id, item.period)
+    if not earliest:
+        return nothing
+    period = Case(
+        *(When(pk=pk, then=Value(key)) for pk, key in earliest.items()),
+        output_field=CharField(),
+    )
+    return _record_columns(YearRecord.objects.filter(pk__in=earliest), period)
+
+
+def health_red_items(today: dt.date) -> QuerySet[Project]:
+    """Projects whose traffic light is red; the period is the day it turned red,
+    so a project that turns red again after a green spell is told again."""
+    projects = Project.objects.filter(health__light=HealthLight.RED)
+    return _project_columns(projects, _local_day_text("health__light_since"))
+
+
 def escalation_items(today: dt.date) -> QuerySet[Notice]:
     """Overdue items whose first notice has been open for E days or more.
 
@@ -283,6 +319,13 @@ RULES: tuple[Rule, ...] = (
         schedule_overdue_items,
     ),
     Rule("late_start", NoticeKind.LATE_START, Audience.SUPERVISORS, late_start_items),
+    Rule(
+        "progress_overdue",
+        NoticeKind.PROGRESS_OVERDUE,
+        Audience.SUPERVISORS,
+        progress_overdue_items,
+    ),
+    Rule("health_red", NoticeKind.HEALTH_RED, Audience.SUPERVISORS, health_red_items),
     # Last: it reads the notices the rules above have just opened and resolved.
     Rule(
         "escalation",

@@ -183,32 +183,12 @@ def _review(
     record = _lock_record(record, expected_version)
     transition = workflow.check_review(action, ReviewState(record.state))
     _authorize(actor, record.project, role=transition.role)
-    if transition.reason_required and not reason.strip():
-        raise ValidationError({"reason": _("请填写原因。")})
     if action == ReviewAction.SUBMIT:
         record.full_clean()
         if not record.phase:
             raise ValidationError({"phase": _("提交前请填写本年度项目阶段。")})
-    before_state = record.state
-    now = timezone.now()
-    record.state = transition.target
-    if action == ReviewAction.SUBMIT:
-        record.submitted_at = now
-    elif action == ReviewAction.APPROVE:
-        record.approved_at = now
-    elif action == ReviewAction.RETURN:
-        record.returned_at = now
-        record.return_reason = reason
-    elif action == ReviewAction.REOPEN:
-        record.approved_at = None
-    record.version += 1
-    record.save()
-    audit_log(
-        instance=record,
-        action=AuditAction(str(action)),
-        actor=actor,
-        changes={"state": [before_state, record.state]},
-        reason=reason,
+    workflow.review_apply(
+        instance=record, transition=transition, actor=actor, reason=reason
     )
     return record
 

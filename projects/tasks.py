@@ -20,9 +20,11 @@ from django.utils import timezone
 from portfolio.selectors import current_plan
 
 from . import alerts
+from .health import health_refresh
 from .services import year_open
 
 YEAR_OPEN_ACTOR = "定时任务 year_open"
+HEALTH_ACTOR = "定时任务 health_refresh"
 
 
 def _day(value: str | None) -> dt.date:
@@ -42,8 +44,10 @@ def year_open_task(year: int | None = None) -> int:
 
 @shared_task(name="projects.tasks.deadlines_scan", acks_late=True)
 def deadlines_scan_task(today: str | None = None) -> dict:
-    """Daily: reminders, overdue notices, escalations, resolutions."""
-    return alerts.deadlines_scan(today=_day(today)).as_dict()
+    """Daily: traffic lights, then reminders, overdue notices, escalations."""
+    day = _day(today)
+    health_refresh(today=day, actor=HEALTH_ACTOR)
+    return alerts.deadlines_scan(today=day).as_dict()
 
 
 @shared_task(name="projects.tasks.digests_send", acks_late=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Phase, ProblemAction, ProblemState, ReviewAction, ReviewState
@@ -208,4 +210,39 @@ def check_problem(action: ProblemAction, source: ProblemState) -> ProblemTransit
         },
         state=str(source),
         allowed=[str(a) for a in allowed],
+    )
+
+
+def review_apply(*, instance, transition: ReviewTransition, actor, reason: str) -> None:
+    """Move a reviewed object (year record, indicator value) along ``transition``.
+
+    The object has ``state``, ``version`` and the review timestamps; it is locked
+    and authorized by the calling service, which runs inside its transaction.
+    Sets the timestamps, bumps the version, saves and writes the history row.
+    """
+    from portfolio.choices import AuditAction
+    from portfolio.services import audit_log
+
+    if transition.reason_required and not reason.strip():
+        raise ValidationError({"reason": _("请填写原因。")})
+    before_state = instance.state
+    now = timezone.now()
+    instance.state = transition.target
+    if transition.action == ReviewAction.SUBMIT:
+        instance.submitted_at = now
+    elif transition.action == ReviewAction.APPROVE:
+        instance.approved_at = now
+    elif transition.action == ReviewAction.RETURN:
+        instance.returned_at = now
+        instance.return_reason = reason
+    elif transition.action == ReviewAction.REOPEN:
+        instance.approved_at = None
+    instance.version += 1
+    instance.save()
+    audit_log(
+        instance=instance,
+        action=AuditAction(str(transition.action)),
+        actor=actor,
+        changes={"state": [before_state, instance.state]},
+        reason=reason,
     )

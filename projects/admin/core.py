@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.admin import history_table
+from portfolio.admin import AuditHistoryMixin, ServiceModelForm, history_table
 from portfolio.selectors import user_scope
 
 from .. import services
@@ -74,7 +74,7 @@ class YearRangeFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ScopedAdminMixin:
+class ScopedAdminMixin(AuditHistoryMixin):
     """Only objects within the user's departments are listed or reachable."""
 
     scope_prefix = ""
@@ -90,9 +90,7 @@ class ScopedAdminMixin:
         return False
 
 
-class ProjectForm(forms.ModelForm):
-    version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
+class ProjectForm(ServiceModelForm):
     class Meta:
         model = Project
         fields = [
@@ -106,11 +104,6 @@ class ProjectForm(forms.ModelForm):
             "end_year",
             "content",
         ]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["version_seen"].initial = self.instance.version
 
     def clean(self):
         cleaned = super().clean()
@@ -168,7 +161,6 @@ class ProjectAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "code",
         "name",
-        "table",
         "district",
         "sector",
         "period",
@@ -236,8 +228,7 @@ class ProjectAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return history_table(obj)
 
 
-class YearRecordForm(forms.ModelForm):
-    version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
+class YearRecordForm(ServiceModelForm):
     reason = forms.CharField(
         label=_("阶段变更原因"),
         required=False,
@@ -248,15 +239,6 @@ class YearRecordForm(forms.ModelForm):
     class Meta:
         model = YearRecord
         fields = list(services.YEAR_RECORD_FIELDS)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["version_seen"].initial = self.instance.version
-
-    def _post_clean(self):
-        # Validation is the service's job (it runs full_clean on the locked row).
-        pass
 
     def clean(self):
         cleaned = super().clean()
@@ -296,8 +278,46 @@ class ReasonForm(forms.Form):
     )
 
 
+class ReviewActionsMixin:
+    """Bulk review actions (submit, approve, return) that go through a service.
+
+    Each selected object is handed to the service on its own; refusals are listed
+    with the workflow's own message, in Chinese, and the others go through.
+    """
+
+    review_argument = "record"  # the service's keyword for the object
+    review_noun = "年度记录"
+    review_related = "project"
+
+    def _apply(self, request, queryset, service, verb, **kwargs):
+        done, refused = 0, []
+        for obj in queryset.select_related(self.review_related):
+            try:
+                service(**{self.review_argument: obj}, actor=request.user, **kwargs)
+                done += 1
+            except TransitionNotAllowed as exc:
+                refused.append(f"{obj}：{exc.message}")
+            except (ValidationError, PermissionDenied) as exc:
+                text = "；".join(getattr(exc, "messages", [str(exc)]))
+                refused.append(f"{obj}：{text}")
+        if done:
+            self.message_user(
+                request, f"已{verb} {done} 条{self.review_noun}。", messages.SUCCESS
+            )
+        if refused:
+            self.message_user(
+                request,
+                format_html(
+                    "{}<ul>{}</ul>",
+                    f"{len(refused)} 条未能{verb}：",
+                    format_html_join("", "<li>{}</li>", ((line,) for line in refused)),
+                ),
+                messages.ERROR,
+            )
+
+
 @admin.register(YearRecord)
-class YearRecordAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class YearRecordAdmin(ReviewActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_prefix = "project__"
     form = YearRecordForm
     list_display = [
@@ -393,32 +413,6 @@ class YearRecordAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("变更记录"))
     def history(self, obj):
         return history_table(obj)
-
-    def _apply(self, request, queryset, service, verb, **kwargs):
-        done, refused = 0, []
-        for record in queryset.select_related("project"):
-            try:
-                service(record=record, actor=request.user, **kwargs)
-                done += 1
-            except TransitionNotAllowed as exc:
-                refused.append(f"{record}：{exc.message}")
-            except (ValidationError, PermissionDenied) as exc:
-                text = "；".join(getattr(exc, "messages", [str(exc)]))
-                refused.append(f"{record}：{text}")
-        if done:
-            self.message_user(
-                request, f"已{verb} {done} 条年度记录。", messages.SUCCESS
-            )
-        if refused:
-            self.message_user(
-                request,
-                format_html(
-                    "{}<ul>{}</ul>",
-                    f"{len(refused)} 条未能{verb}：",
-                    format_html_join("", "<li>{}</li>", ((line,) for line in refused)),
-                ),
-                messages.ERROR,
-            )
 
     @admin.action(description=_("提交所选年度记录"))
     def submit_records(self, request, queryset):

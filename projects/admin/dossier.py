@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.admin import history_table
+from portfolio.admin import AuditHistoryMixin, ServiceModelForm, history_table
 from portfolio.choices import AuditAction
 from portfolio.selectors import (
     is_administrator,
@@ -113,8 +113,7 @@ class HealthLightFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ProjectDossierForm(forms.ModelForm):
-    version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
+class ProjectDossierForm(ServiceModelForm):
     change_reason = forms.CharField(
         label=_("修改说明"),
         required=False,
@@ -125,15 +124,6 @@ class ProjectDossierForm(forms.ModelForm):
     class Meta:
         model = ProjectDossier
         fields = list(dossier.DOSSIER_FIELDS)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["version_seen"].initial = self.instance.version
-
-    def _post_clean(self):
-        # Validation is the service's job (it runs full_clean on the locked row).
-        pass
 
     def clean(self):
         cleaned = super().clean()
@@ -427,7 +417,7 @@ admin.site.unregister(YearRecord)
 admin.site.register(YearRecord, DossierYearRecordAdmin)
 
 
-class RoleAdminMixin:
+class RoleAdminMixin(AuditHistoryMixin):
     """Scoped lists; clerks write, supervisors read (and run their actions)."""
 
     scope_prefix = "project__"
@@ -458,7 +448,7 @@ def _scoped_projects(user):
     )
 
 
-class ProgressUpdateForm(forms.ModelForm):
+class ProgressUpdateForm(ServiceModelForm):
     """Add or correct one period's progress through the services."""
 
     year_record = forms.ModelChoiceField(
@@ -469,7 +459,6 @@ class ProgressUpdateForm(forms.ModelForm):
         required=False,
         help_text=_("按月如“2026-03”，按季如“2026-Q1”。"),
     )
-    version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = ProgressUpdate
@@ -484,7 +473,6 @@ class ProgressUpdateForm(forms.ModelForm):
                 "留空则按上期累计加本期完成自动计算；低于上期时须填写下降原因。"
             )
         if self.instance.pk:
-            self.fields["version_seen"].initial = self.instance.version
             self.fields.pop("year_record", None)
             self.fields.pop("period", None)
         else:
@@ -501,9 +489,6 @@ class ProgressUpdateForm(forms.ModelForm):
                 .select_related("project")
                 .order_by("project__table", "project__number", "year")
             )
-
-    def _post_clean(self):
-        pass
 
     def clean(self):
         cleaned = super().clean()
@@ -704,11 +689,10 @@ class ProgressUpdateAdmin(RoleAdminMixin, admin.ModelAdmin):
         return history_table(obj)
 
 
-class ProblemForm(forms.ModelForm):
+class ProblemForm(ServiceModelForm):
     project = forms.ModelChoiceField(
         label=_("项目"), queryset=Project.objects.none(), required=False
     )
-    version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
     change_reason = forms.CharField(label=_("调整说明"), required=False)
 
     class Meta:
@@ -719,7 +703,6 @@ class ProblemForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.result = None
         if self.instance.pk:
-            self.fields["version_seen"].initial = self.instance.version
             self.fields.pop("project", None)
         else:
             self.fields["project"].required = True
@@ -727,9 +710,6 @@ class ProblemForm(forms.ModelForm):
             self.fields["owner_department"].required = False
             self.fields["due_date"].required = False
             self.fields.pop("change_reason", None)
-
-    def _post_clean(self):
-        pass
 
     def clean(self):
         cleaned = super().clean()
@@ -1037,6 +1017,7 @@ class AttachmentForm(forms.ModelForm):
         ).select_related("year_record__project")
 
     def _post_clean(self):
+        # The upload service validates the file and the row; nothing to do here.
         pass
 
     def clean(self):

@@ -18,6 +18,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FilteredRelation,
+    Prefetch,
     Q,
 )
 from django.shortcuts import get_object_or_404
@@ -46,12 +47,13 @@ from portfolio.api.serializers import HistoryEntrySerializer
 from portfolio.models import AuditEntry
 from projects import services, workflow
 from projects.choices import EDITABLE_STATES, ReviewAction, ReviewState
+from projects.dossier import DOSSIER_FIELDS
 from projects.filtersets import (
     ProjectFilterSet,
     YearRecordFilterSet,
     project_overdue_q,
 )
-from projects.models import Project, YearRecord
+from projects.models import ProgressUpdate, Project, YearRecord
 
 from .serializers import (
     ProjectPhaseSerializer,
@@ -116,6 +118,10 @@ def project_decorate(queryset, *, year: int, today):
         record_state=F("record__state"),
         record_phase=F("record__phase"),
         record_due_date=F("record__due_date"),
+        light=F("health__light"),
+        reasons=F("health__reasons"),
+        dossier_pk=F("dossier__pk"),
+        **{f"dossier_{name}": F(f"dossier__{name}") for name in DOSSIER_FIELDS},
         is_overdue=ExpressionWrapper(
             project_overdue_q(today), output_field=BooleanField()
         ),
@@ -126,6 +132,12 @@ def year_record_queryset(scope):
     return (
         YearRecord.objects.filter(scope.project_q("project__"))
         .select_related("project", "project__district", "project__sector")
+        .prefetch_related(
+            Prefetch(
+                "progress_updates",
+                queryset=ProgressUpdate.objects.order_by("period_start"),
+            )
+        )
         .defer("project__seed")
         .order_by(*RECORD_ORDER)
     )

@@ -14,8 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
-
 from tests.api.conftest import token_caller
 
 
@@ -135,16 +133,6 @@ class ResourceContract:
             assert response.status_code == 403
             assert response.json()["code"] == "permission_denied"
 
-    def test_writes_are_refused_on_read_only_resources(self, writer):
-        if self.write is not None:
-            pytest.skip("writable resource")
-        key = self.any_key(writer)
-        for method in ("patch", "put", "delete", "post"):
-            response = getattr(writer, method)(self.detail(key), {}, format="json")
-            assert response.status_code == 405, method
-            assert response.json()["code"] == "method_not_allowed"
-        assert writer.post(self.path, {}, format="json").status_code == 405
-
     def test_outside_scope_is_invisible(self, bazhou_reader, reader):
         if not self.scoped:
             # Reference data is the plan's public content: every caller sees it.
@@ -166,40 +154,6 @@ class ResourceContract:
         assert inside in listed and outside not in listed
         assert reader.get(self.detail(outside)).status_code == 200
 
-    def test_write_outside_scope_is_404_and_changes_nothing(
-        self, bazhou_writer, reader
-    ):
-        if self.write is None or not self.scoped:
-            pytest.skip("no scoped write")
-        outside = self.object_out_of_scope()
-        before = reader.get(self.detail(outside)).json()
-        self.prepare_write(outside)
-        response = self._send(bazhou_writer, outside)
-        assert response.status_code == 404
-        after = reader.get(self.detail(outside)).json()
-        assert after["version"] == before["version"]
-
-    def test_write_changes_the_object_and_leaves_history(self, bazhou_writer):
-        if self.write is None:
-            pytest.skip("read-only resource")
-        key = self.object_in_scope()
-        self.prepare_write(key)
-        before = bazhou_writer.get(self.detail(key))
-        history_before = bazhou_writer.get(self.detail(key) + "history/").json()
-        response = self._send(bazhou_writer, key)
-        assert response.status_code == 200, response.json()
-        body = response.json()
-        for name, value in self.write.expect.items():
-            assert body[name] == value, name
-        assert body["version"] > before.json()["version"]
-        assert response["ETag"] == f'"{body["version"]}"'
-        assert bazhou_writer.get(self.detail(key)).json() == body
-        history = bazhou_writer.get(self.detail(key) + "history/").json()
-        assert history["count"] > history_before["count"]
-        newest = history["results"][0]
-        assert newest["actor"] == bazhou_writer.api_client.actor_label
-
-    # -- helpers -------------------------------------------------------------------
     def any_key(self, caller) -> str:
         if self.scoped:
             return self.object_in_scope()
@@ -218,3 +172,52 @@ class ResourceContract:
 
 
 __all__ = ["FilterCase", "ResourceContract", "WriteCase", "token_caller"]
+
+
+class ReadOnlyResourceContract(ResourceContract):
+    """The contract of a resource nobody writes through the API (reference data)."""
+
+    def test_writes_are_refused_on_read_only_resources(self, writer):
+        key = self.any_key(writer)
+        for method in ("patch", "put", "delete", "post"):
+            response = getattr(writer, method)(self.detail(key), {}, format="json")
+            assert response.status_code == 405, method
+            assert response.json()["code"] == "method_not_allowed"
+        assert writer.post(self.path, {}, format="json").status_code == 405
+
+
+class WritableResourceContract(ResourceContract):
+    """The contract of a resource written through the API, within a scope."""
+
+    scoped = True
+
+    def test_write_outside_scope_is_404_and_changes_nothing(
+        self, bazhou_writer, reader
+    ):
+        outside = self.object_out_of_scope()
+        before = reader.get(self.detail(outside)).json()
+        self.prepare_write(outside)
+        response = self._send(bazhou_writer, outside)
+        assert response.status_code == 404
+        after = reader.get(self.detail(outside)).json()
+        assert after["version"] == before["version"]
+
+    def test_write_changes_the_object_and_leaves_history(self, bazhou_writer):
+        key = self.object_in_scope()
+        self.prepare_write(key)
+        before = bazhou_writer.get(self.detail(key))
+        history_before = bazhou_writer.get(self.detail(key) + "history/").json()
+        response = self._send(bazhou_writer, key)
+        assert response.status_code == 200, response.json()
+        body = response.json()
+        for name, value in self.write.expect.items():
+            assert body[name] == value, name
+        assert body["version"] > before.json()["version"]
+        assert response["ETag"] == f'"{body["version"]}"'
+        assert bazhou_writer.get(self.detail(key)).json() == body
+        history = bazhou_writer.get(self.detail(key) + "history/").json()
+        assert history["count"] > history_before["count"]
+        newest = history["results"][0]
+        assert newest["actor"] == bazhou_writer.api_client.actor_label
+
+    # -- helpers -------------------------------------------------------------------

@@ -12,7 +12,12 @@ from portfolio.models import Cluster
 from projects import services
 from projects.choices import Phase, ReviewState
 from projects.models import Project, YearRecord
-from tests.api.api_base import FilterCase, ResourceContract, WriteCase
+from tests.api.api_base import (
+    FilterCase,
+    ReadOnlyResourceContract,
+    WritableResourceContract,
+    WriteCase,
+)
 from tests.factories import ProjectFactory
 
 INSIDE = "t1-001"  # 巴州区, 旅游: within bazhou-gov's scope
@@ -26,12 +31,12 @@ def _latest(code: str) -> YearRecord:
     return YearRecord.objects.filter(project__code=code).order_by("-year").first()
 
 
-class TestDistricts(ResourceContract):
+class TestDistricts(ReadOnlyResourceContract):
     path = "/api/v1/districts/"
     filters = [FilterCase({"kind": "county"}, lambda r: r["kind"] == "county")]
 
 
-class TestSectors(ResourceContract):
+class TestSectors(ReadOnlyResourceContract):
     path = "/api/v1/sectors/"
     filters = [
         FilterCase({"tier": "pillar"}, lambda r: r["tier"] == "pillar"),
@@ -39,7 +44,7 @@ class TestSectors(ResourceContract):
     ]
 
 
-class TestClusters(ResourceContract):
+class TestClusters(ReadOnlyResourceContract):
     path = "/api/v1/clusters/"
     filters = [
         FilterCase({"district": "nanjiang"}, lambda r: "nanjiang" in r["districts"]),
@@ -47,7 +52,7 @@ class TestClusters(ResourceContract):
     ]
 
 
-class TestDepartments(ResourceContract):
+class TestDepartments(ReadOnlyResourceContract):
     path = "/api/v1/departments/"
     filters = [
         FilterCase(
@@ -58,7 +63,7 @@ class TestDepartments(ResourceContract):
     ]
 
 
-class TestIndicators(ResourceContract):
+class TestIndicators(ReadOnlyResourceContract):
     path = "/api/v1/indicators/"
 
     def filter_cases(self):
@@ -73,7 +78,7 @@ class TestIndicators(ResourceContract):
         ]
 
 
-class TestProjects(ResourceContract):
+class TestProjects(WritableResourceContract):
     path = "/api/v1/projects/"
     scoped = True
     write = WriteCase(
@@ -150,7 +155,7 @@ class TestProjects(ResourceContract):
         ]
 
 
-class TestYearRecords(ResourceContract):
+class TestYearRecords(WritableResourceContract):
     path = "/api/v1/year-records/"
     key = "id"
     scoped = True

@@ -167,3 +167,19 @@ def test_every_model_is_registered_in_the_admin(admin_client):
     for app in ("portfolio", "projects", "indicators"):
         for model in apps.get_app_config(app).get_models():
             assert admin.site.is_registered(model) or model in inline_models, model
+
+
+def test_the_history_page_shows_the_audit_trail(client, clerk_bazhou, record):
+    from projects import services
+
+    services.year_record_update(
+        record=record, actor=clerk_bazhou, data={"progress": "完成桩基施工"}
+    )
+    client.force_login(clerk_bazhou)
+    url = reverse("admin:projects_yearrecord_history", args=[record.pk])
+    body = client.get(url).content.decode()
+    assert "完成桩基施工" in body
+    assert "t-clerk-bazhou" in body
+    other = YearRecord.objects.get(project__code="t1-009", year=2026)  # 南江县
+    response = client.get(reverse("admin:projects_yearrecord_history", args=[other.pk]))
+    assert response.status_code == 302  # out of scope: sent away, not shown

@@ -280,3 +280,35 @@ def test_clerk_index_shows_their_scope(client, clerk_bazhou):
     assert "（本单位负责范围）" in html
     assert f'data-chart="phase-by-district" data-total="{bazhou}"' in html
     assert 'data-label="南江县"' not in html
+
+
+def test_lights_counted_and_linked(client, supervisor):
+    from django.utils import timezone
+
+    from projects.choices import HealthLight
+    from projects.models import ProjectHealth
+
+    now = timezone.now()
+    wanted = {"t1-001": HealthLight.RED, "t1-002": HealthLight.RED}
+    wanted |= {"t1-003": HealthLight.YELLOW, "t2-001": HealthLight.GREEN}
+    for code, light in wanted.items():
+        ProjectHealth.objects.create(
+            project=Project.objects.get(code=code),
+            light=light,
+            reasons=[],
+            computed_at=now,
+            light_since=now,
+        )
+    dashboard = dashboard_build(supervisor, year=YEAR, today=TODAY)
+    counts = {item.state: item.figure.value for item in dashboard.lights}
+    expected = Counter(str(light) for light in wanted.values())
+    assert counts == {
+        "red": expected["red"],
+        "yellow": expected["yellow"],
+        "green": expected["green"],
+        "none": Project.objects.count() - len(wanted),
+    }
+    assert dashboard_summary(dashboard)["lights"] == counts
+    client.force_login(supervisor)
+    for item in dashboard.lights:
+        assert result_count(client, item.figure.url) == item.figure.value

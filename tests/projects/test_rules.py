@@ -413,3 +413,107 @@ def test_scan_uses_a_fixed_number_of_queries(supervisor, clerk_bazhou):
     created = Notice.objects.filter(project__in=projects).count()
     assert created >= 40 * 3
     assert many == few
+
+
+# --- In-year progress updates and red lights (the dossier's items) -------------
+
+
+def _file_update(record, period: str, actor, today: dt.date) -> None:
+    from decimal import Decimal
+
+    from projects.dossier import progress_update_submit
+
+    progress_update_submit(
+        year_record=record,
+        period=period,
+        actor=actor,
+        data={"physical_progress": "主体施工", "percent_complete": Decimal("10")},
+        today=today,
+    )
+
+
+def test_progress_rule_is_silent_until_monthly_dispatch_starts(record, supervisor):
+    YearRecord.objects.filter(pk=record.pk).update(phase=Phase.UNDER_CONSTRUCTION)
+    assert apply(NoticeKind.PROGRESS_OVERDUE, dt.date(2026, 6, 1)) == (0, 0)
+    assert not open_notices(record, NoticeKind.PROGRESS_OVERDUE)
+
+
+@override_settings(PROJECTS_PROGRESS_SINCE=dt.date(2026, 3, 1))
+def test_march_update_missing_on_6_april_is_told_once(record, supervisor):
+    YearRecord.objects.filter(pk=record.pk).update(phase=Phase.UNDER_CONSTRUCTION)
+    record.refresh_from_db()
+    apply(NoticeKind.PROGRESS_OVERDUE, dt.date(2026, 4, 5))
+    assert not open_notices(record, NoticeKind.PROGRESS_OVERDUE)  # due today
+    apply(NoticeKind.PROGRESS_OVERDUE, dt.date(2026, 4, 6))
+    told = ("progress_overdue", "t-supervisor", "2026-03")
+    assert told in open_notices(record, NoticeKind.PROGRESS_OVERDUE)
+    count = Notice.objects.filter(kind=NoticeKind.PROGRESS_OVERDUE).count()
+    apply(NoticeKind.PROGRESS_OVERDUE, dt.date(2026, 4, 6))  # a re-run
+    apply(NoticeKind.PROGRESS_OVERDUE, dt.date(2026, 5, 2))  # still missing
+    assert Notice.objects.filter(kind=NoticeKind.PROGRESS_OVERDUE).count() == count
+    clerk = UserFactory.clerk(["bazhou-gov"], username="t-clerk-progress")
+    _file_update(record, "2026-03", clerk, today=dt.date(2026, 5, 2))
+    apply(NoticeKind.PROGRESS_OVERDUE, dt.date(2026, 5, 2))
+    assert told not in open_notices(record, NoticeKind.PROGRESS_OVERDUE)
+
+
+def test_a_project_turning_red_tells_its_supervisors(supervisor, district_supervisor):
+    from projects.choices import HealthLight
+    from projects.models import ProjectHealth
+
+    project = ProjectFactory()  # 巴州区: not in 南江县's supervisor's scope
+    turned = timezone.make_aware(dt.datetime(2026, 5, 3, 9, 0))
+    health = ProjectHealth.objects.create(
+        project=project,
+        light=HealthLight.RED,
+        reasons=["已过完工年仍未竣工"],
+        computed_at=turned,
+        light_since=turned,
+    )
+    apply(NoticeKind.HEALTH_RED, dt.date(2026, 5, 3))
+    assert recipients(project, NoticeKind.HEALTH_RED) >= {"t-supervisor"}
+    assert "t-supervisor-nj" not in recipients(project, NoticeKind.HEALTH_RED)
+    assert {p for _, _, p in open_notices(project, NoticeKind.HEALTH_RED)} == {
+        "2026-05-03"
+    }
+    count = Notice.objects.filter(kind=NoticeKind.HEALTH_RED).count()
+    apply(NoticeKind.HEALTH_RED, dt.date(2026, 5, 4))
+    assert Notice.objects.filter(kind=NoticeKind.HEALTH_RED).count() == count
+    ProjectHealth.objects.filter(pk=health.pk).update(light=HealthLight.GREEN)
+    apply(NoticeKind.HEALTH_RED, dt.date(2026, 5, 5))
+    assert not open_notices(project, NoticeKind.HEALTH_RED)
+
+
+@override_settings(PROJECTS_PROGRESS_SINCE=dt.date(2026, 3, 1))
+def test_digest_describes_missing_updates_and_red_lights(record, supervisor):
+    from projects.alerts import digest_content
+    from projects.choices import HealthLight
+    from projects.models import ProjectHealth
+
+    YearRecord.objects.filter(pk=record.pk).update(phase=Phase.UNDER_CONSTRUCTION)
+    turned = timezone.make_aware(dt.datetime(2026, 4, 2, 8, 0))
+    ProjectHealth.objects.create(
+        project=record.project,
+        light=HealthLight.RED,
+        reasons=["3月进度更新逾期4天"],
+        computed_at=turned,
+        light_since=turned,
+    )
+    today = dt.date(2026, 4, 9)
+    apply(NoticeKind.PROGRESS_OVERDUE, today)
+    apply(NoticeKind.HEALTH_RED, today)
+    notices = list(
+        Notice.objects.filter(
+            recipient=supervisor,
+            project=record.project,
+            kind__in=[NoticeKind.PROGRESS_OVERDUE, NoticeKind.HEALTH_RED],
+        ).select_related("project__plan", "project__district", "year_record")
+    )
+    content = digest_content(notices, today=today)
+    texts = {
+        group.label: [item.text for item in group.items] for group in content.groups
+    }
+    assert texts["进度更新逾期未报"] == [
+        "2026-03 进度更新应于 2026-04-05 前报送，至今未报，已逾期 4 天"
+    ]
+    assert texts["项目亮红灯"] == ["2026-04-02 起亮红灯：3月进度更新逾期4天"]

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from projects import alerts
+from projects.health import health_refresh
 
 ACTOR = "命令 scan_deadlines"
 
@@ -40,6 +41,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, today, no_send, **options):
         today = today or timezone.localdate()
+        lights = health_refresh(today=today, actor=ACTOR)
+        self.stdout.write(
+            f"红绿灯：计算 {lights.computed} 个项目，变化 {len(lights.changed)} 个，"
+            f"新亮红灯 {len(lights.turned_red)} 个。"
+        )
         summary = alerts.deadlines_scan(today=today, actor=ACTOR)
         for line in summary.lines():
             self.stdout.write(line)
