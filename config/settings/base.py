@@ -200,9 +200,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- The plan's workflow ------------------------------------------------------
-# Default due date of a year's report (month, day) and reminder lead times in
-# days; a plan may override both (portfolio.Plan).
-PORTFOLIO_REPORT_DUE = (12, 20)
+# A year's report is due on the plan's own day (portfolio.Plan.report_due_month
+# and report_due_day, 20 December by default, editable in the admin). Reminders go
+# out this many days before it.
 PORTFOLIO_REMINDER_DAYS = env.list(
     "PORTFOLIO_REMINDER_DAYS", cast=int, default=[14, 7, 1]
 )
@@ -249,8 +249,9 @@ PROJECTS_ATTACHMENT_MAX_BYTES = env.int(
 )
 # Day of the month after a period's end by which its progress update is due.
 PROJECTS_PROGRESS_DUE_DAY = 5
-# Periods ending before this date (YYYY-MM-DD) owe no progress update, so that starting
-# monthly reporting mid-year does not turn every earlier month into overdue items.
+# In-year dispatch starts on this date (YYYY-MM-DD): periods ending before it owe no
+# progress update. Unset, nothing is owed yet: a fresh install is not flooded with
+# every month since 2021 as overdue.
 PROJECTS_PROGRESS_SINCE = (
     datetime.date.fromisoformat(env("PROJECTS_PROGRESS_SINCE"))
     if env("PROJECTS_PROGRESS_SINCE", default="")
