@@ -566,7 +566,13 @@ def webhook_post(webhook: DepartmentWebhook, *, title: str, markdown: str) -> No
 def _notices_for_rendering(queryset):
     return list(
         queryset.select_related(
-            "project", "project__district", "year_record", "recipient"
+            # plan and health: the progress-update and red-light lines read them.
+            "project",
+            "project__district",
+            "project__plan",
+            "project__health",
+            "year_record",
+            "recipient",
         ).order_by("pk")
     )
 

@@ -206,15 +206,11 @@ class ProjectDossierInline(admin.StackedInline):
         return False
 
 
-class AttachmentLinks(admin.TabularInline):
-    """Photos and documents on the project page, as thumbnails and links."""
+class ReadOnlyLinksInline(admin.TabularInline):
+    """Related rows listed on a page, read-only, each linking to its own form."""
 
-    model = Attachment
-    fields = ["preview", "kind", "title", "original_name", "size_text", "uploaded_at"]
-    readonly_fields = fields
     extra = 0
     can_delete = False
-    verbose_name_plural = _("照片和附件（在“照片和附件”中上传）")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -224,6 +220,15 @@ class AttachmentLinks(admin.TabularInline):
 
     def has_view_permission(self, request, obj=None):
         return _staff(request.user)
+
+
+class AttachmentLinks(ReadOnlyLinksInline):
+    """Photos and documents on the project page, as thumbnails and links."""
+
+    model = Attachment
+    fields = ["preview", "kind", "title", "original_name", "size_text", "uploaded_at"]
+    readonly_fields = fields
+    verbose_name_plural = _("照片和附件（在“照片和附件”中上传）")
 
     @admin.display(description=_("预览"))
     def preview(self, obj):
@@ -234,23 +239,12 @@ class AttachmentLinks(admin.TabularInline):
         return human_size(obj.size)
 
 
-class ProblemLinks(admin.TabularInline):
+class ProblemLinks(ReadOnlyLinksInline):
     model = CoordinationProblem
     fk_name = "project"
     fields = ["problem_link", "owner_department", "due_date", "state", "raised_on"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = _("问题清单")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return _staff(request.user)
 
     @admin.display(description=_("问题"))
     def problem_link(self, obj):
@@ -377,7 +371,7 @@ admin.site.unregister(Project)
 admin.site.register(Project, DossierProjectAdmin)
 
 
-class ProgressUpdateLinks(admin.TabularInline):
+class ProgressUpdateLinks(ReadOnlyLinksInline):
     """The year's progress updates on the year record's page."""
 
     model = ProgressUpdate
@@ -390,18 +384,7 @@ class ProgressUpdateLinks(admin.TabularInline):
         "submitted_at",
     ]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = _("本年度进度更新（汇总到本年度完成投资和形象进度）")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return _staff(request.user)
 
     @admin.display(description=_("报告期"))
     def period_link(self, obj):

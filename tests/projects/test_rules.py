@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
@@ -502,14 +502,18 @@ def test_digest_describes_missing_updates_and_red_lights(record, supervisor):
     today = dt.date(2026, 4, 9)
     apply(NoticeKind.PROGRESS_OVERDUE, today)
     apply(NoticeKind.HEALTH_RED, today)
-    notices = list(
+    from projects.alerts import _notices_for_rendering
+
+    notices = _notices_for_rendering(
         Notice.objects.filter(
             recipient=supervisor,
             project=record.project,
             kind__in=[NoticeKind.PROGRESS_OVERDUE, NoticeKind.HEALTH_RED],
-        ).select_related("project__plan", "project__district", "year_record")
+        )
     )
-    content = digest_content(notices, today=today)
+    with CaptureQueriesContext(connection) as rendering:
+        content = digest_content(notices, today=today)
+    assert rendering.captured_queries == []  # all loaded with the notices
     texts = {
         group.label: [item.text for item in group.items] for group in content.groups
     }
