@@ -159,7 +159,8 @@ def _floor_rows(cursor, where: str, tail: str, params: dict, base: str, records:
 def _params() -> dict:
     from django.utils import timezone
 
-    from projects.choices import FINISHED_PHASES, UNSUBMITTED_STATES
+    from portfolio.choices import UNSUBMITTED_STATES
+    from projects.choices import FINISHED_PHASES
 
     today = timezone.localdate()
     return {

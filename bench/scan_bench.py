@@ -207,7 +207,7 @@ def _measure(day: str) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from projects.alerts import deadlines_scan
+    from projects.alerts.delivery import deadlines_scan
 
     with CaptureQueriesContext(connection) as queries:
         start = time.perf_counter()
@@ -230,7 +230,7 @@ def _child(size: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from portfolio.plan_loader import plan_load
+    from projects.bootstrap.plan_loader import plan_load
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
@@ -241,7 +241,8 @@ def _child(size: int) -> None:
     plan_load(today=dt.date.fromisoformat(FIRST_DAY))
     _people()
     _fill(size)
-    from projects.models import Notice, YearRecord
+    from projects.alerts.models import Notice
+    from projects.models import YearRecord
 
     records = YearRecord.objects.count()
 

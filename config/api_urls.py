@@ -8,8 +8,8 @@ urlpatterns = [
     path("", include("portfolio.api.urls")),
     path("", include("projects.api.urls")),
     path("", include("indicators.api.urls")),
-    path("", include("projects.api.notice_urls")),
-    path("", include("projects.api.dashboard")),
+    path("", include("projects.alerts.api.urls")),
+    path("", include("projects.reporting.api.views")),
     # Keep last: anything else under /api/v1/ is a JSON 404, never an HTML page
     # (paths without their final slash still get redirected by APPEND_SLASH).
     re_path(r"^(.*/)?$", api_not_found),

@@ -17,9 +17,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.admin import AuditHistoryMixin, ServiceModelForm, history_table
+from portfolio.exceptions import TransitionNotAllowed
 from portfolio.selectors import current_plan
-from projects.admin.core import ReviewActionsMixin
-from projects.workflow import TransitionNotAllowed
+from projects.admin import ReviewActionsMixin
 
 from . import services
 from .choices import EDITABLE_STATES, ProgressStatus

@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from projects.choices import ReviewState
+from portfolio.choices import ReviewState
 
 
 class Direction(models.TextChoices):

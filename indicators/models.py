@@ -6,8 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portfolio.choices import ReviewState
 from portfolio.models import Department, District, Plan, Sector
-from projects.choices import ReviewState
 
 from .choices import Direction, Measure, TargetKind
 

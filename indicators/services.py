@@ -1,7 +1,7 @@
 """Every write to reported indicator values. Admin, API, tasks and commands call these.
 
 A value goes through the same review as a project's year record: the transitions
-are ``projects.workflow.REVIEW_TRANSITIONS``, asked through ``check_review``; there
+are ``projects.review.REVIEW_TRANSITIONS``, asked through ``check_review``; there
 is no second workflow table. Each service validates, checks the workflow and the
 actor's scope (the indicator's responsible department), saves, and writes its
 history row in the same transaction.
@@ -15,13 +15,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.choices import AuditAction
+from portfolio import review
+from portfolio.choices import AuditAction, ReviewAction, ReviewState
+from portfolio.exceptions import StaleWrite, TransitionNotAllowed
 from portfolio.models import Department
 from portfolio.selectors import is_administrator, is_clerk, is_supervisor, user_scope
 from portfolio.services import Actor, audit_log, diff, snapshot
-from projects import workflow
-from projects.choices import ReviewAction, ReviewState
-from projects.services import StaleWrite
 
 from .choices import EDITABLE_STATES
 from .models import Indicator, IndicatorTarget, IndicatorValue
@@ -84,12 +83,12 @@ def _lock(value: IndicatorValue, expected_version: int | None) -> IndicatorValue
     return locked
 
 
-def _not_editable(value: IndicatorValue) -> workflow.TransitionNotAllowed:
-    return workflow.TransitionNotAllowed(
+def _not_editable(value: IndicatorValue) -> TransitionNotAllowed:
+    return TransitionNotAllowed(
         str(_("指标年度值当前状态为“%(state)s”，不能修改；请先由督查员重新打开。"))
         % {"state": ReviewState(value.state).label},
         state=value.state,
-        allowed=[str(a) for a in workflow.allowed_review_actions(value.state)],
+        allowed=[str(a) for a in review.allowed_review_actions(value.state)],
     )
 
 
@@ -185,11 +184,11 @@ def _review(
 ) -> IndicatorValue:
     value = _lock(value, expected_version)
     try:
-        transition = workflow.check_review(action, ReviewState(value.state))
-    except workflow.TransitionNotAllowed as exc:
+        transition = review.check_review(action, ReviewState(value.state))
+    except TransitionNotAllowed as exc:
         # Same decision and allowed actions; worded for an indicator value.
         allowed = "、".join(str(ReviewAction(a).label) for a in exc.allowed)
-        raise workflow.TransitionNotAllowed(
+        raise TransitionNotAllowed(
             str(
                 _(
                     "指标年度值当前状态为“%(state)s”，不能“%(action)s”；"
@@ -212,7 +211,7 @@ def _review(
         missing = value.missing_for_submit()
         if missing:
             raise ValidationError(missing)
-    workflow.review_apply(
+    review.review_apply(
         instance=value, transition=transition, actor=actor, reason=reason
     )
     return value

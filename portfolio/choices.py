@@ -59,3 +59,26 @@ class ApiScope(models.TextChoices):
 
     READ = "read", _("只读")
     WRITE = "write", _("读写")
+
+
+# --- The review mechanism shared by every reviewed record -------------------
+
+
+class ReviewState(models.TextChoices):
+    DRAFT = "draft", _("填报中")
+    SUBMITTED = "submitted", _("已提交")
+    RETURNED = "returned", _("已退回")
+    APPROVED = "approved", _("已审核")
+
+
+class ReviewAction(models.TextChoices):
+    SUBMIT = "submit", _("提交")
+    APPROVE = "approve", _("审核通过")
+    RETURN = "return", _("退回")
+    REOPEN = "reopen", _("重新打开")
+
+
+# The clerk may still change the figures in these states.
+EDITABLE_STATES = frozenset({ReviewState.DRAFT, ReviewState.RETURNED})
+# The report is still owed by the clerk in these states (overdue after the due date).
+UNSUBMITTED_STATES = frozenset({ReviewState.DRAFT, ReviewState.RETURNED})

@@ -10,6 +10,7 @@ import django_filters as filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from portfolio.choices import ReviewState
 from portfolio.filtersets import (
     ChoicesFilter,
     CodesFilter,
@@ -17,8 +18,8 @@ from portfolio.filtersets import (
     IsoDateTimeFilter,
 )
 from portfolio.models import Cluster, Department, District, Sector
+from projects.choices import HealthLight, Phase, ProjectTable
 
-from .choices import HealthLight, Phase, ProjectTable, ReviewState
 from .models import Project, YearRecord
 from .selectors import overdue_projects_q, overdue_year_records
 

@@ -6,10 +6,11 @@ import datetime as dt
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from portfolio.choices import UNSUBMITTED_STATES
 from portfolio.models import Plan
 from portfolio.selectors import Scope, user_scope
+from projects.choices import FINISHED_PHASES, Phase
 
-from .choices import FINISHED_PHASES, UNSUBMITTED_STATES, Phase
 from .models import Project, YearRecord
 
 

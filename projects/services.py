@@ -14,15 +14,16 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.choices import AuditAction
+from portfolio import review
+from portfolio.choices import EDITABLE_STATES, AuditAction, ReviewAction, ReviewState
+from portfolio.exceptions import StaleWrite, TransitionNotAllowed
 from portfolio.models import Plan
 from portfolio.selectors import is_administrator, is_clerk, is_supervisor, user_scope
 from portfolio.services import Actor, audit_log, diff, snapshot
-
-from . import workflow
-from .choices import EDITABLE_STATES, Phase, ReviewAction, ReviewState
-from .models import Project, YearRecord
-from .selectors import due_date_for, is_tracked_year, projects_to_open
+from projects import workflow
+from projects.choices import Phase
+from projects.models import Project, YearRecord
+from projects.selectors import due_date_for, is_tracked_year, projects_to_open
 
 YEAR_RECORD_FIELDS = [
     "planned_investment",
@@ -43,17 +44,6 @@ PROJECT_FIELDS = [
     "end_year",
     "content",
 ]
-
-
-class StaleWrite(Exception):
-    """The object changed since the writer read it (optimistic locking)."""
-
-    def __init__(self, *, current_version: int):
-        super().__init__(
-            str(_("该记录已被他人修改（当前版本 %(v)s），请刷新后重新填写。"))
-            % {"v": current_version}
-        )
-        self.current_version = current_version
 
 
 def _is_person(actor: Actor | None) -> bool:
@@ -133,11 +123,11 @@ def year_record_update(
     if _is_person(actor) and not is_administrator(actor) and not is_clerk(actor):
         raise PermissionDenied(_("督查员不能直接修改填报数据，请退回由填报员修改。"))
     if record.state not in EDITABLE_STATES:
-        raise workflow.TransitionNotAllowed(
+        raise TransitionNotAllowed(
             str(_("年度记录当前状态为“%(state)s”，不能修改；请先由督查员重新打开。"))
             % {"state": ReviewState(record.state).label},
             state=record.state,
-            allowed=[str(a) for a in workflow.allowed_review_actions(record.state)],
+            allowed=[str(a) for a in review.allowed_review_actions(record.state)],
         )
     before = snapshot(record, YEAR_RECORD_FIELDS)
     new_phase = data.get("phase", record.phase)
@@ -148,7 +138,7 @@ def year_record_update(
             workflow.check_phase(record.phase or None, Phase(new_phase))
         except ValueError as exc:
             raise ValidationError({"phase": _("无效的阶段。")}) from exc
-        except workflow.TransitionNotAllowed as exc:
+        except TransitionNotAllowed as exc:
             raise ValidationError({"phase": exc.message}) from exc
         if new_phase in workflow.PHASES_NEEDING_REASON and not reason.strip():
             raise ValidationError({"reason": _("停缓建或取消须填写原因。")})
@@ -181,13 +171,13 @@ def _review(
     expected_version: int | None = None,
 ) -> YearRecord:
     record = _lock_record(record, expected_version)
-    transition = workflow.check_review(action, ReviewState(record.state))
+    transition = review.check_review(action, ReviewState(record.state))
     _authorize(actor, record.project, role=transition.role)
     if action == ReviewAction.SUBMIT:
         record.full_clean()
         if not record.phase:
             raise ValidationError({"phase": _("提交前请填写本年度项目阶段。")})
-    workflow.review_apply(
+    review.review_apply(
         instance=record, transition=transition, actor=actor, reason=reason
     )
     return record

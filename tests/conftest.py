@@ -8,6 +8,14 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from tests.callers import (  # noqa: F401 (fixtures for every test)
+    _fresh_throttle,
+    anonymous,
+    bazhou_reader,
+    bazhou_writer,
+    reader,
+    writer,
+)
 from tests.factories import UserFactory
 
 LOAD_DAY = dt.date(2026, 11, 28)
@@ -17,7 +25,7 @@ LOAD_DAY = dt.date(2026, 11, 28)
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the real plan once into the test database; each test rolls back."""
     with django_db_blocker.unblock():
-        from portfolio.plan_loader import plan_load
+        from projects.bootstrap.plan_loader import plan_load
 
         plan_load(today=LOAD_DAY)
         call_command("create_demo_accounts", stdout=StringIO())

@@ -32,9 +32,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
+    # Bottom to top; docs/architecture.md gives the layers.
     "portfolio",
     "projects",
     "indicators",
+    "projects.dossier",
+    "projects.alerts",
+    "projects.reporting",
+    "projects.exchange",
+    "projects.bootstrap",
 ]
 
 MIDDLEWARE = [

@@ -19,9 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
+from portfolio.exceptions import StaleWrite, TransitionNotAllowed
 from portfolio.middleware import UNAVAILABLE, database_unavailable_response
-from projects.services import StaleWrite
-from projects.workflow import TransitionNotAllowed
 
 from .renderers import ORJSONRenderer
 

@@ -12,10 +12,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from portfolio import review
+from portfolio.choices import ReviewState
 from portfolio.models import Cluster, Department, District, Sector
-from projects import services, workflow
-from projects.choices import HealthLight, Phase, ProjectTable, ReviewState
-from projects.models import ProgressUpdate, Project, YearRecord
+from projects import services
+from projects.choices import HealthLight, Phase, ProjectTable
+from projects.dossier.models import ProgressUpdate
+from projects.models import Project, YearRecord
 
 PHASE_LABELS = {p.value: str(p.label) for p in Phase}
 STATE_LABELS = {s.value: str(s.label) for s in ReviewState}
@@ -409,7 +412,7 @@ class YearRecordSerializer(serializers.ModelSerializer):
         )
     )
     def get_allowed_actions(self, obj) -> list[str]:
-        return [str(a) for a in workflow.allowed_review_actions(obj.state)]
+        return [str(a) for a in review.allowed_review_actions(obj.state)]
 
 
 class YearRecordUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):

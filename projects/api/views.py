@@ -34,6 +34,7 @@ from drf_spectacular.utils import (
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from portfolio import review
 from portfolio.api import schema
 from portfolio.api.base import (
     ListMixin,
@@ -44,16 +45,18 @@ from portfolio.api.base import (
 )
 from portfolio.api.export import Column
 from portfolio.api.serializers import HistoryEntrySerializer
+from portfolio.choices import EDITABLE_STATES, ReviewAction, ReviewState
+from portfolio.exceptions import TransitionNotAllowed
 from portfolio.models import AuditEntry
-from projects import services, workflow
-from projects.choices import EDITABLE_STATES, ReviewAction, ReviewState
-from projects.dossier import DOSSIER_FIELDS
+from projects import services
+from projects.dossier.models import ProgressUpdate
+from projects.dossier.services import DOSSIER_FIELDS
 from projects.filtersets import (
     ProjectFilterSet,
     YearRecordFilterSet,
     project_overdue_q,
 )
-from projects.models import ProgressUpdate, Project, YearRecord
+from projects.models import Project, YearRecord
 
 from .serializers import (
     ProjectPhaseSerializer,
@@ -339,18 +342,18 @@ class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
         )
 
 
-def _not_editable(record: YearRecord) -> workflow.TransitionNotAllowed:
-    return workflow.TransitionNotAllowed(
+def _not_editable(record: YearRecord) -> TransitionNotAllowed:
+    return TransitionNotAllowed(
         str(_("年度记录当前状态为“%(state)s”，不能修改；可执行的操作：%(allowed)s。"))
         % {
             "state": ReviewState(record.state).label,
             "allowed": "、".join(
-                str(a.label) for a in workflow.allowed_review_actions(record.state)
+                str(a.label) for a in review.allowed_review_actions(record.state)
             )
             or str(_("无")),
         },
         state=record.state,
-        allowed=[str(a) for a in workflow.allowed_review_actions(record.state)],
+        allowed=[str(a) for a in review.allowed_review_actions(record.state)],
     )
 
 
@@ -468,7 +471,7 @@ class YearRecordViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet
     def _review(self, request, review_action: ReviewAction, service, *, reason: bool):
         record = self.get_object()
         # The state first: a refused action is 409 whatever the body says.
-        workflow.check_review(review_action, ReviewState(record.state))
+        review.check_review(review_action, ReviewState(record.state))
         kwargs = {}
         if reason:
             serializer = ReasonSerializer(data=request.data)

@@ -3,10 +3,15 @@
 import django.core.validators
 import django.db.models.deletion
 import django.db.models.expressions
-import projects.models
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
+
+
+def attachment_upload_to(instance, filename):
+    # The model (and this function) moved to projects.dossier; a migration keeps
+    # its own copy so that it does not depend on where the code lives today.
+    return f"dossier/{instance.project.code}/{filename}"
 
 
 # The traffic-light rules a fresh database starts with; supervisors change them in
@@ -129,8 +134,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('photo', '现场照片'), ('approval', '审批文件'), ('acceptance', '验收证书'), ('other', '其他文件')], max_length=20, verbose_name='类别')),
                 ('title', models.CharField(blank=True, max_length=200, verbose_name='标题')),
-                ('file', models.FileField(max_length=300, upload_to=projects.models.attachment_upload_to, verbose_name='文件')),
-                ('thumbnail', models.FileField(blank=True, max_length=300, upload_to=projects.models.attachment_upload_to, verbose_name='缩略图')),
+                ('file', models.FileField(max_length=300, upload_to=attachment_upload_to, verbose_name='文件')),
+                ('thumbnail', models.FileField(blank=True, max_length=300, upload_to=attachment_upload_to, verbose_name='缩略图')),
                 ('original_name', models.CharField(max_length=255, verbose_name='原文件名')),
                 ('content_type', models.CharField(max_length=100, verbose_name='文件类型')),
                 ('size', models.PositiveBigIntegerField(verbose_name='大小（字节）')),

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.api.conftest import token_caller
+from tests.callers import token_caller
 
 
 @dataclass

@@ -6,7 +6,7 @@ import pytest
 from django.test import RequestFactory, override_settings
 
 from portfolio.api.exceptions import handler404, handler500
-from tests.api.conftest import token_caller
+from tests.callers import token_caller
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from indicators.choices import Direction
 from indicators.models import Indicator
+from portfolio.choices import ReviewState
 from portfolio.models import Cluster
 from projects import services
-from projects.choices import Phase, ReviewState
+from projects.choices import Phase
 from projects.models import Project, YearRecord
 from tests.api.api_base import (
     FilterCase,

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from projects import services
 from projects.choices import Phase
 from projects.models import Project, YearRecord
-from tests.api.conftest import token_caller
+from tests.callers import token_caller
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,12 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
+from portfolio.choices import ReviewState
 from portfolio.models import AuditEntry
 from projects import services
-from projects.choices import Phase, ReviewState
+from projects.choices import Phase
 from projects.models import Project, YearRecord
-from tests.api.conftest import user_caller
+from tests.callers import user_caller
 
 pytestmark = pytest.mark.django_db
 

@@ -37,11 +37,12 @@ from django.db.models import Q
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from portfolio.choices import ReviewState
 from portfolio.models import Department, District, Sector, Tombstone
 from projects import services
-from projects.choices import Phase, ReviewState
+from projects.choices import Phase
 from projects.models import Project, YearRecord
-from tests.api.conftest import token_caller
+from tests.callers import token_caller
 from tests.factories import UserFactory
 from tests.hardening.conftest import figure
 
@@ -265,8 +266,8 @@ def test_out_of_scope_object_is_not_found(method, path, role_name, plan):
 def _owned(caller: APIClient, role: Role, method: str, path: str) -> None:
     """Notices: another person's notice is not found, even one about a project in
     the caller's scope; one's own is reached. Tokens receive no notice at all."""
-    from projects.alerts import deadlines_scan
-    from projects.models import Notice
+    from projects.alerts.delivery import deadlines_scan
+    from projects.alerts.models import Notice
 
     deadlines_scan(today=NOTICE_DAY)
     own_user = getattr(caller, "user", None)

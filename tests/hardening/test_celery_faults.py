@@ -38,9 +38,9 @@ from celery import Celery
 from kombu import Connection
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
+from tests.alerts.support import SmtpServer, Worker, wait_until
 from tests.hardening.conftest import figure
 from tests.hardening.sandbox import ROOT, Gunicorn, PrivateRedis, manage
-from tests.projects.alerts_support import SmtpServer, Worker, wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow]
 

@@ -36,9 +36,10 @@ from schemathesis.specs.openapi.checks import (
 
 from indicators.models import Indicator
 from portfolio.models import Cluster, Department, District, Sector
-from projects.alerts import deadlines_scan
-from projects.models import Notice, Project, YearRecord
-from tests.api.conftest import token_caller
+from projects.alerts.delivery import deadlines_scan
+from projects.alerts.models import Notice
+from projects.models import Project, YearRecord
+from tests.callers import token_caller
 from tests.hardening.conftest import figure
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from indicators import services
 from indicators.models import Indicator, IndicatorValue
-from projects.choices import ReviewState
+from portfolio.choices import ReviewState
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +148,7 @@ def test_administrator_corrects_a_baseline_with_history(client, administrator):
     from django.contrib.contenttypes.models import ContentType
 
     from portfolio.models import AuditEntry
-    from portfolio.plan_loader import plan_load
+    from projects.bootstrap.plan_loader import plan_load
 
     indicator = Indicator.objects.get(code="logistics-cost-ratio")
     client.force_login(administrator)

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from indicators import loader
 from indicators.models import Indicator, IndicatorTarget
 from portfolio.models import Department
-from portfolio.plan_loader import plan_load
+from projects.bootstrap.plan_loader import plan_load
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 11, 28)
@@ -87,7 +87,7 @@ def test_missing_targets_are_added_and_never_deleted():
 
 
 def test_column7_must_agree_with_plan_json(monkeypatch):
-    from portfolio import plan_loader
+    from projects.bootstrap import plan_loader
 
     original = plan_loader.load_json
 

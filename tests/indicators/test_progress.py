@@ -14,8 +14,8 @@ import pytest
 from indicators.choices import Direction, Measure, ProgressStatus, TargetKind
 from indicators.models import Indicator, IndicatorTarget, IndicatorValue
 from indicators.progress import indicator_progress
+from portfolio.choices import ReviewState
 from portfolio.models import Plan
-from projects.choices import ReviewState
 
 MET = ProgressStatus.MET
 ON_TRACK = ProgressStatus.ON_TRACK

@@ -13,9 +13,10 @@ from indicators import services
 from indicators.choices import ProgressStatus
 from indicators.models import Indicator, IndicatorValue
 from indicators.progress import indicator_progress
+from portfolio.choices import ReviewAction, ReviewState
+from portfolio.exceptions import TransitionNotAllowed
 from portfolio.models import AuditEntry
-from projects.choices import ReviewAction, ReviewState
-from projects.workflow import REVIEW_TRANSITIONS, TransitionNotAllowed
+from portfolio.review import REVIEW_TRANSITIONS
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +100,7 @@ def test_retail_growth_from_reported_totals(clerk_commerce, supervisor):
 
 
 def test_workflow_follows_the_year_records_table(clerk_commerce, supervisor):
-    """Every transition of projects.workflow.REVIEW_TRANSITIONS, and nothing else."""
+    """Every transition of projects.review.REVIEW_TRANSITIONS, and nothing else."""
     indicator = Indicator.objects.get(code="e-commerce-volume")
     value = services.indicator_value_create(
         indicator=indicator,

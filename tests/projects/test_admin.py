@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from portfolio.choices import ReviewState
 from portfolio.models import AuditEntry
-from projects.choices import Phase, ReviewState
+from projects.choices import Phase
 from projects.models import YearRecord
 from tests.factories import UserFactory
 

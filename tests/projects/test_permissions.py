@@ -8,8 +8,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
+from portfolio.choices import ReviewState
 from projects import services
-from projects.choices import Phase, ReviewState
+from projects.choices import Phase
 from projects.models import YearRecord
 from projects.selectors import projects_for
 

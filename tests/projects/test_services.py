@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from portfolio.choices import ReviewState
 from portfolio.models import AuditEntry
 from projects import services
-from projects.choices import Phase, ReviewState
+from projects.choices import Phase
 from projects.models import Project, YearRecord
 from tests.factories import ProjectFactory
 

@@ -8,10 +8,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from portfolio.choices import AuditAction
+from portfolio import review
+from portfolio.choices import AuditAction, ReviewAction, ReviewState
+from portfolio.exceptions import TransitionNotAllowed
 from portfolio.models import AuditEntry
 from projects import services, workflow
-from projects.choices import Phase, ReviewAction, ReviewState
+from projects.choices import Phase
 from projects.models import Project, YearRecord
 
 pytestmark = pytest.mark.django_db
@@ -47,11 +49,11 @@ def history(record: YearRecord):
     ).order_by("id")
 
 
-ALLOWED = [(t.action, t.source, t.target) for t in workflow.REVIEW_TRANSITIONS]
+ALLOWED = [(t.action, t.source, t.target) for t in review.REVIEW_TRANSITIONS]
 FORBIDDEN = [
     (action, state)
     for action, state in itertools.product(ReviewAction, ReviewState)
-    if workflow.review_transition(action, state) is None
+    if review.review_transition(action, state) is None
 ]
 
 
@@ -75,14 +77,14 @@ def test_allowed_review_transition(action, source, target):
 def test_forbidden_review_transition(action, source):
     record = record_in(source)
     count = history(record).count()
-    with pytest.raises(workflow.TransitionNotAllowed) as excinfo:
+    with pytest.raises(TransitionNotAllowed) as excinfo:
         SERVICE[action](record)
     record.refresh_from_db()
     assert record.state == source
     assert history(record).count() == count
     message = excinfo.value.message
     assert str(ReviewState(source).label) in message
-    for allowed in workflow.allowed_review_actions(source):
+    for allowed in review.allowed_review_actions(source):
         assert str(allowed.label) in message
 
 
@@ -97,7 +99,7 @@ def test_return_needs_a_reason():
 
 def test_approved_record_is_read_only_until_reopened():
     record = record_in(ReviewState.APPROVED)
-    with pytest.raises(workflow.TransitionNotAllowed):
+    with pytest.raises(TransitionNotAllowed):
         services.year_record_update(
             record=record, actor=ACTOR, data={"progress": "改一下"}
         )

@@ -1,0 +1,451 @@
+"""The clerks' desk: projects and year records, scoped, written through services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Subquery
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from portfolio.admin import AuditHistoryMixin, ServiceModelForm, history_table
+from portfolio.choices import UNSUBMITTED_STATES, ReviewState
+from portfolio.exceptions import TransitionNotAllowed
+from portfolio.selectors import user_scope
+from projects import services
+from projects.choices import Phase
+from projects.models import Project, YearRecord
+
+
+def _service_errors(form: forms.Form, exc: Exception) -> None:
+    """Put a service's refusal on the form, in Chinese, field by field."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    elif isinstance(exc, ValidationError):
+        form.add_error(None, exc.messages)
+    else:
+        form.add_error(None, getattr(exc, "message", None) or str(exc))
+
+
+class CurrentYearStateFilter(admin.SimpleListFilter):
+    title = _("本年度审核状态")
+    parameter_name = "current_state"
+
+    def lookups(self, request, model_admin):
+        return ReviewState.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(current_state=self.value())
+        return queryset
+
+
+class CurrentYearPhaseFilter(admin.SimpleListFilter):
+    title = _("本年度阶段")
+    parameter_name = "current_phase"
+
+    def lookups(self, request, model_admin):
+        return Phase.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(current_phase=self.value())
+        return queryset
+
+
+class YearRangeFilter(admin.SimpleListFilter):
+    title = _("建设年度")
+    parameter_name = "active_year"
+
+    def lookups(self, request, model_admin):
+        return [(str(y), f"{y}年") for y in range(2021, timezone.localdate().year + 1)]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            year = int(self.value())
+            return queryset.filter(start_year__lte=year, end_year__gte=year)
+        return queryset
+
+
+class ScopedAdminMixin(AuditHistoryMixin):
+    """Only objects within the user's departments are listed or reachable."""
+
+    scope_prefix = ""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset.filter(user_scope(request.user).project_q(self.scope_prefix))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ProjectForm(ServiceModelForm):
+    class Meta:
+        model = Project
+        fields = [
+            "name",
+            "district",
+            "sector",
+            "department",
+            "clusters",
+            "period",
+            "start_year",
+            "end_year",
+            "content",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors or not self.instance.pk:
+            return cleaned
+        data = {}
+        for name in self.changed_data:
+            if name == "version_seen":
+                continue
+            if name == "clusters":
+                data["clusters"] = list(cleaned["clusters"])
+            elif name in ("district", "sector", "department"):
+                data[f"{name}_id"] = cleaned[name].pk if cleaned[name] else None
+            else:
+                data[name] = cleaned[name]
+        try:
+            services.project_update(
+                project=self.instance,
+                actor=self.request_user,
+                data=data,
+                expected_version=cleaned.get("version_seen"),
+            )
+        except (ValidationError, PermissionDenied, services.StaleWrite) as exc:
+            _service_errors(self, exc)
+        return cleaned
+
+
+class YearRecordLinks(admin.TabularInline):
+    """Year records shown on the project page, each linking to its own form."""
+
+    model = YearRecord
+    fields = ["year_link", "state", "phase_label", "actual_investment", "due_date"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name_plural = _("年度记录（点击年度填报）")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("年度"))
+    def year_link(self, obj):
+        url = reverse("admin:projects_yearrecord_change", args=[obj.pk])
+        return format_html('<a href="{}">{}年</a>', url, obj.year)
+
+    @admin.display(description=_("年度阶段"))
+    def phase_label(self, obj):
+        return obj.phase_label
+
+
+@admin.register(Project)
+class ProjectAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = ProjectForm
+    list_display = [
+        "code",
+        "name",
+        "district",
+        "sector",
+        "period",
+        "current_state_display",
+        "current_phase_display",
+    ]
+    list_filter = [
+        "table",
+        "sector",
+        "district",
+        "clusters",
+        YearRangeFilter,
+        CurrentYearStateFilter,
+        CurrentYearPhaseFilter,
+        "start_year",
+        "end_year",
+    ]
+    search_fields = ["name", "code", "content"]
+    list_select_related = ["district", "sector"]
+    readonly_fields = ["code", "table", "number", "phase", "history"]
+    inlines = [YearRecordLinks]
+    filter_horizontal = ["clusters"]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        year = timezone.localdate().year
+        current = YearRecord.objects.filter(project=OuterRef("pk"), year=year)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                current_state=Subquery(current.values("state")[:1]),
+                current_phase=Subquery(current.values("phase")[:1]),
+            )
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def save_model(self, request, obj, form, change):
+        """Already saved by ``project_update`` during validation."""
+
+    def save_related(self, request, form, formsets, change):
+        """Clusters are set by the service too; the inlines are read-only links.
+
+        The admin's change message still reads each formset's saved objects.
+        """
+        for formset in formsets:
+            formset.new_objects = []
+            formset.changed_objects = []
+            formset.deleted_objects = []
+
+    @admin.display(description=_("本年度状态"), ordering="current_state")
+    def current_state_display(self, obj):
+        return ReviewState(obj.current_state).label if obj.current_state else "—"
+
+    @admin.display(description=_("本年度阶段"), ordering="current_phase")
+    def current_phase_display(self, obj):
+        return Phase(obj.current_phase).label if obj.current_phase else "未填报"
+
+    @admin.display(description=_("变更记录"))
+    def history(self, obj):
+        return history_table(obj)
+
+
+class YearRecordForm(ServiceModelForm):
+    reason = forms.CharField(
+        label=_("阶段变更原因"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("停缓建或取消时必填。"),
+    )
+
+    class Meta:
+        model = YearRecord
+        fields = list(services.YEAR_RECORD_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors or not self.instance.pk:
+            return cleaned
+        data = {
+            name: cleaned.get(name)
+            for name in self.changed_data
+            if name in services.YEAR_RECORD_FIELDS
+        }
+        for name in ("progress", "problems", "next_steps", "phase"):
+            if name in data and data[name] is None:
+                data[name] = ""
+        if not data:
+            return cleaned
+        try:
+            services.year_record_update(
+                record=self.instance,
+                actor=self.request_user,
+                data=data,
+                expected_version=cleaned.get("version_seen"),
+                reason=cleaned.get("reason") or "",
+            )
+        except (
+            ValidationError,
+            PermissionDenied,
+            TransitionNotAllowed,
+            services.StaleWrite,
+        ) as exc:
+            _service_errors(self, exc)
+        return cleaned
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("退回原因"), widget=forms.Textarea(attrs={"rows": 3}), required=True
+    )
+
+
+class ReviewActionsMixin:
+    """Bulk review actions (submit, approve, return) that go through a service.
+
+    Each selected object is handed to the service on its own; refusals are listed
+    with the workflow's own message, in Chinese, and the others go through.
+    """
+
+    review_argument = "record"  # the service's keyword for the object
+    review_noun = "年度记录"
+    review_related = "project"
+
+    def _apply(self, request, queryset, service, verb, **kwargs):
+        done, refused = 0, []
+        for obj in queryset.select_related(self.review_related):
+            try:
+                service(**{self.review_argument: obj}, actor=request.user, **kwargs)
+                done += 1
+            except TransitionNotAllowed as exc:
+                refused.append(f"{obj}：{exc.message}")
+            except (ValidationError, PermissionDenied) as exc:
+                text = "；".join(getattr(exc, "messages", [str(exc)]))
+                refused.append(f"{obj}：{text}")
+        if done:
+            self.message_user(
+                request, f"已{verb} {done} 条{self.review_noun}。", messages.SUCCESS
+            )
+        if refused:
+            self.message_user(
+                request,
+                format_html(
+                    "{}<ul>{}</ul>",
+                    f"{len(refused)} 条未能{verb}：",
+                    format_html_join("", "<li>{}</li>", ((line,) for line in refused)),
+                ),
+                messages.ERROR,
+            )
+
+
+@admin.register(YearRecord)
+class YearRecordAdmin(ReviewActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
+    scope_prefix = "project__"
+    form = YearRecordForm
+    list_display = [
+        "project_name",
+        "year",
+        "state",
+        "phase_display",
+        "actual_investment",
+        "percent_complete",
+        "due_date",
+        "overdue_flag",
+    ]
+    list_filter = [
+        "year",
+        "state",
+        "phase",
+        "project__sector",
+        "project__district",
+        "project__table",
+    ]
+    search_fields = ["project__name", "project__code"]
+    list_select_related = ["project"]
+    readonly_fields = [
+        "project",
+        "year",
+        "state",
+        "due_date",
+        "submitted_at",
+        "returned_at",
+        "approved_at",
+        "return_reason",
+        "history",
+    ]
+    actions = ["submit_records", "approve_records", "return_records"]
+    list_per_page = 50
+
+    fieldsets = [
+        (None, {"fields": ["project", "year", "state", "due_date", "return_reason"]}),
+        (
+            _("本年度填报"),
+            {
+                "fields": [
+                    "phase",
+                    "reason",
+                    "planned_investment",
+                    "actual_investment",
+                    "percent_complete",
+                    "progress",
+                    "problems",
+                    "next_steps",
+                    "version_seen",
+                ]
+            },
+        ),
+        (_("审核"), {"fields": ["submitted_at", "returned_at", "approved_at"]}),
+        (_("变更记录"), {"fields": ["history"]}),
+    ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["fields"] = None
+        form = super().get_form(request, obj, change, **kwargs)
+        form.request_user = request.user
+        return form
+
+    def get_fieldsets(self, request, obj=None):
+        return self.fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(self.readonly_fields)
+        if obj is not None and obj.state not in UNSUBMITTED_STATES:
+            fields += list(services.YEAR_RECORD_FIELDS)
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        """Already saved by ``year_record_update`` during validation."""
+
+    @admin.display(description=_("项目"), ordering="project__table")
+    def project_name(self, obj):
+        return str(obj.project)
+
+    @admin.display(description=_("年度阶段"), ordering="phase")
+    def phase_display(self, obj):
+        return obj.phase_label
+
+    @admin.display(description=_("逾期"))
+    def overdue_flag(self, obj):
+        if obj.state in UNSUBMITTED_STATES and obj.due_date < timezone.localdate():
+            return format_html(
+                '<strong style="color:#ba2121">{}</strong>', _("逾期未报")
+            )
+        return ""
+
+    @admin.display(description=_("变更记录"))
+    def history(self, obj):
+        return history_table(obj)
+
+    @admin.action(description=_("提交所选年度记录"))
+    def submit_records(self, request, queryset):
+        self._apply(request, queryset, services.year_record_submit, "提交")
+
+    @admin.action(description=_("审核通过所选年度记录"))
+    def approve_records(self, request, queryset):
+        self._apply(request, queryset, services.year_record_approve, "审核通过")
+
+    @admin.action(description=_("退回所选年度记录（需填写原因）"))
+    def return_records(self, request, queryset):
+        if "apply" in request.POST:
+            form = ReasonForm(request.POST)
+            if form.is_valid():
+                self._apply(
+                    request,
+                    queryset,
+                    services.year_record_return,
+                    "退回",
+                    reason=form.cleaned_data["reason"],
+                )
+                return None
+        else:
+            form = ReasonForm()
+        return TemplateResponse(
+            request,
+            "admin/projects/return_reason.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("退回年度记录"),
+                "records": queryset.select_related("project"),
+                "form": form,
+                "action": "return_records",
+                "opts": self.model._meta,
+            },
+        )

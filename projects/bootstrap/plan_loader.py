@@ -1,0 +1,290 @@
+"""``load_plan``: put the plan's data from ``fixtures/`` into the database.
+
+Idempotent and respectful of clerks' work:
+- a missing row is created;
+- an existing project is refreshed only in the fields whose current value is still
+  the value last loaded from the plan (``Project.seed``): a clerk's edit is kept
+  and reported, never overwritten;
+- reference rows (districts, sectors, clusters, departments, indicators) are
+  created when missing and otherwise left as they are;
+- year records are opened for every tracked year up to the current one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils import timezone
+
+from portfolio.choices import AuditAction, Role
+from portfolio.fixtures import DEPARTMENTS_FIXTURE, PLAN_FIXTURE, load_json
+from portfolio.models import Cluster, Department, District, Plan, Sector
+from portfolio.services import Actor, audit_log
+from projects.models import Project
+from projects.services import year_open
+
+SEEDED_PROJECT_FIELDS = [
+    "name",
+    "district",
+    "sector",
+    "period",
+    "start_year",
+    "end_year",
+    "content",
+]
+
+ROLE_PERMISSIONS = {
+    Role.CLERK: [
+        "portfolio.view_plan",
+        "portfolio.view_district",
+        "portfolio.view_sector",
+        "portfolio.view_cluster",
+        "portfolio.view_department",
+        "portfolio.view_auditentry",
+        "projects.view_project",
+        "projects.change_project",
+        "projects.view_yearrecord",
+        "projects.change_yearrecord",
+        "indicators.view_indicator",
+        "indicators.view_indicatortarget",
+    ],
+    Role.SUPERVISOR: [
+        "portfolio.view_plan",
+        "portfolio.view_district",
+        "portfolio.view_sector",
+        "portfolio.view_cluster",
+        "portfolio.view_department",
+        "portfolio.view_auditentry",
+        "projects.view_project",
+        "projects.view_yearrecord",
+        "projects.change_yearrecord",
+        "indicators.view_indicator",
+        "indicators.view_indicatortarget",
+    ],
+}
+
+
+@dataclass
+class LoadReport:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    kept: list[str] = field(default_factory=list)
+    year_records: int = 0
+
+    def count(self, bucket: dict[str, int], name: str) -> None:
+        bucket[name] = bucket.get(name, 0) + 1
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.year_records)
+
+    def lines(self) -> list[str]:
+        out = []
+        for name, number in self.created.items():
+            out.append(f"新建 {name}: {number}")
+        for name, number in self.updated.items():
+            out.append(f"按规划更新 {name}: {number}")
+        if self.year_records:
+            out.append(f"新建年度记录: {self.year_records}")
+        for line in self.kept:
+            out.append(f"保留填报员修改: {line}")
+        if not self.changed:
+            out.append("无变化：数据库已与规划一致。")
+        return out
+
+
+def roles_ensure() -> None:
+    """Create the three role groups with their permissions (idempotent)."""
+    for role in Role:
+        group, _ = Group.objects.get_or_create(name=str(role.label))
+        if role == Role.ADMINISTRATOR:
+            wanted = Permission.objects.filter(
+                content_type__app_label__in=[
+                    "portfolio",
+                    "projects",
+                    "indicators",
+                    "auth",
+                    "django_celery_beat",
+                ]
+            )
+        else:
+            names = ROLE_PERMISSIONS[role]
+            wanted = Permission.objects.filter(
+                content_type__app_label__in={n.split(".")[0] for n in names},
+                codename__in=[n.split(".")[1] for n in names],
+            )
+        group.permissions.add(*wanted)
+
+
+def _seed_values(row: dict, districts: dict, sectors: dict) -> dict:
+    return {
+        "name": row["name"],
+        "district": districts[row["district"]].code,
+        "sector": sectors[row["sector"]].code,
+        "period": row["period"],
+        "start_year": row["start_year"],
+        "end_year": row["end_year"],
+        "content": row["content"],
+    }
+
+
+def _current_values(project: Project) -> dict:
+    return {
+        "name": project.name,
+        "district": project.district.code,
+        "sector": project.sector.code,
+        "period": project.period,
+        "start_year": project.start_year,
+        "end_year": project.end_year,
+        "content": project.content,
+    }
+
+
+@transaction.atomic
+def plan_load(*, actor: Actor | None = "命令 load_plan", today: dt.date | None = None):
+    """Load the plan from ``fixtures/``; return a LoadReport of what changed."""
+    today = today or timezone.localdate()
+    data = load_json(PLAN_FIXTURE)
+    report = LoadReport()
+    roles_ensure()
+
+    plan_row = data["plan"]
+    plan = Plan.objects.filter(code=plan_row["code"]).first()
+    if plan is None:
+        plan = Plan(**plan_row)
+        plan.full_clean()
+        plan.save()
+        audit_log(instance=plan, action=AuditAction.LOAD, actor=actor)
+        report.count(report.created, "规划")
+
+    districts = {d.code: d for d in District.objects.all()}
+    for row in data["districts"]:
+        if row["code"] not in districts:
+            district = District(**row)
+            district.full_clean()
+            district.save()
+            districts[district.code] = district
+            report.count(report.created, "县区")
+
+    sectors = {s.code: s for s in Sector.objects.filter(plan=plan)}
+    for row in data["sectors"]:
+        if row["code"] not in sectors:
+            values = {k: v for k, v in row.items() if k != "tier_text"}
+            sector = Sector(plan=plan, **values)
+            sector.full_clean()
+            sector.save()
+            sectors[sector.code] = sector
+            report.count(report.created, "产业")
+
+    clusters = {c.code: c for c in Cluster.objects.filter(plan=plan)}
+    for row in data["clusters"]:
+        if row["code"] not in clusters:
+            values = {k: v for k, v in row.items() if k != "districts"}
+            values["planned_output"] = Decimal(values["planned_output"])
+            cluster = Cluster(plan=plan, **values)
+            cluster.full_clean(exclude=["districts"])
+            cluster.save()
+            cluster.districts.set([districts[code] for code in row["districts"]])
+            clusters[cluster.code] = cluster
+            report.count(report.created, "集聚区")
+
+    departments = {d.code: d for d in Department.objects.all()}
+    for row in load_json(DEPARTMENTS_FIXTURE)["departments"]:
+        if row["code"] not in departments:
+            department = Department(
+                code=row["code"],
+                name=row["name"],
+                kind=row["kind"],
+                district=districts[row["district"]] if row["district"] else None,
+            )
+            department.full_clean()
+            department.save()
+            department.sectors.set(
+                [s for code, s in sectors.items() if code in row["sectors"]]
+            )
+            departments[department.code] = department
+            report.count(report.created, "责任单位")
+    government_of = {
+        d.district_id: d for d in departments.values() if d.district_id is not None
+    }
+
+    existing = {
+        p.code: p
+        for p in Project.objects.filter(plan=plan).select_related("district", "sector")
+    }
+    for row in data["projects"]:
+        seed_values = _seed_values(row, districts, sectors)
+        project = existing.get(row["code"])
+        if project is None:
+            district = districts[row["district"]]
+            project = Project(
+                plan=plan,
+                code=row["code"],
+                table=row["table"],
+                number=row["number"],
+                name=row["name"],
+                district=district,
+                sector=sectors[row["sector"]],
+                department=government_of[district.pk],
+                period=row["period"],
+                start_year=row["start_year"],
+                end_year=row["end_year"],
+                content=row["content"],
+                seed=seed_values,
+            )
+            project.full_clean()
+            project.save()
+            audit_log(instance=project, action=AuditAction.LOAD, actor=actor)
+            report.count(report.created, "项目")
+            continue
+        current = _current_values(project)
+        previous_seed = project.seed or seed_values
+        changes = {}
+        for name in SEEDED_PROJECT_FIELDS:
+            if seed_values[name] == previous_seed.get(name) == current[name]:
+                continue
+            if current[name] != previous_seed.get(name):
+                if current[name] != seed_values[name]:
+                    report.kept.append(f"{project.code} {name}")
+                continue
+            changes[name] = [current[name], seed_values[name]]
+        if changes or project.seed != seed_values:
+            for name, (_, value) in changes.items():
+                if name == "district":
+                    project.district = districts[value]
+                elif name == "sector":
+                    project.sector = sectors[value]
+                else:
+                    setattr(project, name, value)
+            project.seed = seed_values
+            project.full_clean()
+            project.save()
+            if changes:
+                audit_log(
+                    instance=project,
+                    action=AuditAction.LOAD,
+                    actor=actor,
+                    changes=changes,
+                )
+                report.count(report.updated, "项目")
+
+    _load_indicators(plan, data["indicators"], report)
+
+    for year in range(plan.start_year, today.year + 1):
+        report.year_records += len(year_open(plan=plan, year=year, actor=actor))
+    return report
+
+
+def _load_indicators(plan: Plan, rows: list[dict], report: LoadReport) -> None:
+    """Every quantified target of the plan, from fixtures/indicators.json.
+
+    ``rows`` are plan.json's 专栏7 rows; the indicators app checks that its own
+    fixture agrees with them (see indicators/loader.py).
+    """
+    from indicators.loader import indicators_load
+
+    indicators_load(plan=plan, report=report, column7=rows, actor="命令 load_plan")

@@ -1,0 +1,667 @@
+"""Import of a year's progress from the template of ``projects.excel``.
+
+The file is checked before anything reads it (size, kind, zip bomb), then the
+sheet's shape (template headers, merged cells, formulas), then every row and
+cell. Rows go through ``services.year_record_update`` — the same service as the
+admin form — so history names the importer, the workflow refuses submitted and
+approved records, and scope is enforced. Everything runs in one transaction that
+is rolled back unless every row is valid and the caller asked to commit: a
+preview is the same run, rolled back.
+
+Decisions where files are hostile:
+
+- over ``MAX_UPLOAD_BYTES`` (5 MB): refused before it is read;
+- not a zip / not an .xlsx (an .xls, a CSV, a renamed text file): refused;
+- a zip whose parts unpack to more than ``MAX_UNCOMPRESSED_BYTES`` or compress
+  suspiciously well: refused before openpyxl opens it (Python's zipfile never
+  inflates a member past its declared size, so the declared sizes bound memory);
+- formulas: refused, naming the cells (a formula's cached value may be stale or
+  absent: files saved by other programs often have none);
+- merged cells below the title row: refused, naming the range;
+- a date (a real one, or text such as 2026-05-01 / 2026年5月) in a number column:
+  refused, naming the cell; in a text column a real date becomes ``YYYY-MM-DD``;
+- full-width digits, full-width spaces and separators in number cells (１２３,
+  １，２００．５, 　８０％): normalised with NFKC and accepted; texts are kept as
+  typed, only trimmed of surrounding (also full-width) spaces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+import tempfile
+import time
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from portfolio.choices import EDITABLE_STATES, ReviewState
+from portfolio.exceptions import TransitionNotAllowed
+from portfolio.selectors import user_scope
+from portfolio.services import Actor
+from projects import services, workflow
+from projects.choices import Phase
+from projects.exchange.excel import (
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    MONEY,
+    PERCENT,
+    PHASE_WORDS,
+    TEMPLATE_COLUMNS,
+    TEMPLATE_SHEET,
+    TITLE_ROW,
+    TemplateColumn,
+    parse_template_key,
+)
+from projects.models import YearRecord
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+MAX_ZIP_MEMBERS = 1000
+MAX_ROWS = 5000
+CENT = Decimal("0.01")
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .doc: the old binary formats
+
+COLUMNS_BY_NAME = {column.name: column for column in TEMPLATE_COLUMNS}
+COLUMN_INDEX = {column.name: index for index, column in enumerate(TEMPLATE_COLUMNS, 1)}
+FIELD_COLUMN = {column.field: column for column in TEMPLATE_COLUMNS if column.field}
+_DATE_TEXT = re.compile(
+    r"^\s*\d{2,4}\s*[-/.年]\s*\d{1,2}(\s*[-/.月]\s*\d{1,2}\s*日?)?\s*月?\s*$"
+)
+_SPACES = " \t\r\n\u3000\u00a0"
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+@dataclass(frozen=True)
+class CellError:
+    """A problem with one cell, one row, or (row None) the whole file."""
+
+    message: str
+    row: int | None = None
+    column: TemplateColumn | None = None
+    cell: str = ""
+
+    @property
+    def where(self) -> str:
+        if self.row is None and not self.cell:
+            return "文件"
+        parts = []
+        if self.row is not None:
+            parts.append(f"第{self.row}行")
+        if self.column is not None:
+            letter = get_column_letter(COLUMN_INDEX[self.column.name])
+            parts.append(f"{letter}列（{self.column.header}）")
+        elif self.cell:
+            parts.append(f"单元格 {self.cell}")
+        return " ".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.where}：{self.message}"
+
+
+class ImportRefused(Exception):
+    """The file cannot be imported at all; ``errors`` say where and why."""
+
+    def __init__(self, errors: list[CellError]):
+        super().__init__("；".join(str(error) for error in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class CellChange:
+    """What one cell will change: before → after, as the clerk reads them."""
+
+    column: TemplateColumn
+    before: str
+    after: str
+
+
+@dataclass
+class RowChange:
+    row: int
+    record: YearRecord
+    changes: list[CellChange]
+
+
+@dataclass
+class ImportResult:
+    """What an import found (and, when ``committed``, saved)."""
+
+    year: int | None = None
+    rows_read: int = 0
+    changed: list[RowChange] = field(default_factory=list)
+    errors: list[CellError] = field(default_factory=list)
+    committed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def cell_count(self) -> int:
+        return sum(len(row.changes) for row in self.changed)
+
+
+# --- The file, before any spreadsheet code reads it ---------------------------------
+
+
+def file_check(file: IO[bytes], *, size: int | None = None) -> None:
+    """Refuse oversized, non-xlsx and zip-bomb files without parsing them."""
+    if size is None:
+        file.seek(0, 2)
+        size = file.tell()
+    if size > MAX_UPLOAD_BYTES:
+        raise ImportRefused(
+            [
+                CellError(
+                    f"文件过大（{_mb(size)}），上限为 {_mb(MAX_UPLOAD_BYTES)}；"
+                    "请只上传系统下载的填报模板。"
+                )
+            ]
+        )
+    file.seek(0)
+    head = file.read(8)
+    file.seek(0)
+    if head.startswith(OLE_MAGIC):
+        raise ImportRefused(
+            [
+                CellError(
+                    "这是旧版 .xls 格式文件；请在 Excel/WPS 中另存为 .xlsx 后再导入。"
+                )
+            ]
+        )
+    if not head.startswith(ZIP_MAGIC):
+        raise ImportRefused(
+            [CellError("不是 Excel 工作簿（.xlsx）文件；请上传系统下载并填写的模板。")]
+        )
+    try:
+        with zipfile.ZipFile(file) as archive:
+            members = archive.infolist()
+            names = {member.filename for member in members}
+            if len(members) > MAX_ZIP_MEMBERS:
+                raise ImportRefused(
+                    [
+                        CellError(
+                            f"文件内部包含 {len(members)} 个部件，超出上限，已拒绝。"
+                        )
+                    ]
+                )
+            total = sum(member.file_size for member in members)
+            if total > MAX_UNCOMPRESSED_BYTES:
+                raise ImportRefused(
+                    [
+                        CellError(
+                            f"文件解压后达 {_mb(total)}，超过 "
+                            f"{_mb(MAX_UNCOMPRESSED_BYTES)} 上限"
+                            "（疑似压缩炸弹），已拒绝。"
+                        )
+                    ]
+                )
+            for member in members:
+                ratio = member.file_size / max(member.compress_size, 1)
+                if member.file_size > 1024 * 1024 and ratio > MAX_COMPRESSION_RATIO:
+                    raise ImportRefused(
+                        [
+                            CellError(
+                                f"文件部件 {member.filename} 压缩比异常"
+                                f"（{ratio:.0f} 倍，疑似压缩炸弹），已拒绝。"
+                            )
+                        ]
+                    )
+    except zipfile.BadZipFile as exc:
+        raise ImportRefused(
+            [CellError("文件已损坏，无法作为 .xlsx 打开；请重新保存后再导入。")]
+        ) from exc
+    finally:
+        file.seek(0)
+    if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
+        raise ImportRefused(
+            [
+                CellError(
+                    "压缩包不是 Excel 工作簿（缺少 xl/workbook.xml）；"
+                    "请上传 .xlsx 文件。"
+                )
+            ]
+        )
+
+
+# --- The sheet: template shape, merged cells, formulas -----------------------------
+
+
+@dataclass
+class SheetRow:
+    row: int
+    cells: dict[str, Any]  # column name → openpyxl cell
+
+
+def _clean_header(value: Any) -> str:
+    return "".join(str(value or "").split()).replace("\u3000", "")
+
+
+def sheet_read(file: IO[bytes]) -> list[SheetRow]:
+    """The template's data rows, after refusing a sheet of the wrong shape.
+
+    The workbook is loaded in full (not read-only) because merged cells and
+    data types are needed; ``file_check`` has bounded its size already.
+    """
+    try:
+        workbook = load_workbook(file, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds on broken parts
+        raise ImportRefused(
+            [
+                CellError(
+                    f"无法读取该 Excel 文件（{type(exc).__name__}）；"
+                    "请另存为 .xlsx 后重试。"
+                )
+            ]
+        ) from exc
+    if TEMPLATE_SHEET not in workbook.sheetnames:
+        raise ImportRefused(
+            [
+                CellError(
+                    f"找不到工作表“{TEMPLATE_SHEET}”：这不是本系统下载的年度填报模板"
+                    f"（该文件的工作表：{'、'.join(workbook.sheetnames)}）。"
+                )
+            ]
+        )
+    ws = workbook[TEMPLATE_SHEET]
+    errors: list[CellError] = []
+    for index, column in enumerate(TEMPLATE_COLUMNS, start=1):
+        cell = ws.cell(row=HEADER_ROW, column=index)
+        if _clean_header(cell.value) != _clean_header(column.header):
+            found = cell.value if cell.value not in (None, "") else "空白"
+            errors.append(
+                CellError(
+                    f"表头应为“{column.header}”，实为“{found}”：请使用系统下载的模板，"
+                    "不要增删、移动或改名表头。",
+                    cell=cell.coordinate,
+                )
+            )
+    if errors:
+        raise ImportRefused(errors)
+    for merged in ws.merged_cells.ranges:
+        if merged.max_row > TITLE_ROW:
+            errors.append(
+                CellError(
+                    f"单元格 {merged.coord} 被合并；请取消合并，每行每列各填一个值。",
+                    cell=merged.coord,
+                )
+            )
+    if ws.max_row - HEADER_ROW > MAX_ROWS:
+        errors.append(CellError(f"数据超过 {MAX_ROWS} 行，不是本系统的填报模板。"))
+    formulas = [
+        cell.coordinate
+        for row in ws.iter_rows(min_row=1, max_row=ws.max_row)
+        for cell in row
+        if cell.data_type == "f"
+    ]
+    if formulas:
+        shown = "、".join(formulas[:20]) + ("等" if len(formulas) > 20 else "")
+        errors.append(
+            CellError(
+                f"单元格 {shown} 含有公式；请复制后“选择性粘贴—数值”，"
+                "把公式换成数值再导入。",
+                cell=formulas[0],
+            )
+        )
+    if errors:
+        raise ImportRefused(errors)
+    rows = []
+    width = len(TEMPLATE_COLUMNS)
+    for cells in ws.iter_rows(min_row=FIRST_DATA_ROW, max_row=ws.max_row):
+        by_name = {
+            column.name: cells[index] for index, column in enumerate(TEMPLATE_COLUMNS)
+        }
+        extra = [c for c in cells[width:] if _blank(c.value) is not None]
+        if all(_blank(c.value) is None for c in cells[:width]) and not extra:
+            continue
+        for cell in extra:
+            errors.append(
+                CellError(
+                    f"模板之外的列（{cell.column_letter}）有内容，请删除后再导入。",
+                    cell=cell.coordinate,
+                )
+            )
+        rows.append(SheetRow(cells[0].row, by_name))
+    if errors:
+        raise ImportRefused(errors)
+    return rows
+
+
+# --- Cells ---------------------------------------------------------------------
+
+
+class CellInvalid(Exception):
+    pass
+
+
+def _blank(value: Any) -> Any:
+    """None for an empty cell or one holding only (full-width) spaces."""
+    if isinstance(value, str) and not value.strip(_SPACES):
+        return None
+    return value
+
+
+def number_parse(cell: Any, column: TemplateColumn) -> Decimal | None:
+    """A number cell as a Decimal; full-width digits and spaces are accepted."""
+    value = _blank(cell.value)
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        raise CellInvalid(
+            f"单元格为日期格式（{value:%Y-%m-%d}），应填写数字；请把单元格格式改为“常规”或“数值”后重新输入。"
+            if not isinstance(value, dt.time)
+            else "单元格为时间格式，应填写数字。"
+        )
+    if isinstance(value, bool):
+        raise CellInvalid("应填写数字，不能是“是/否”。")
+    if isinstance(value, int | float | Decimal):
+        number = Decimal(str(value))
+        if "%" in (cell.number_format or "") and column.name == "percent_complete":
+            number *= 100  # typed "80%" in Excel: stored 0.8 with a percent format
+    else:
+        text = unicodedata.normalize("NFKC", str(value)).strip(_SPACES)
+        if _DATE_TEXT.match(text):
+            raise CellInvalid(f"“{value}”看起来是日期，这一列应填写数字。")
+        text = text.replace(",", "").replace(" ", "")
+        if column.name == "percent_complete":
+            text = text.removesuffix("%")
+        try:
+            number = Decimal(text)
+        except InvalidOperation as exc:
+            raise CellInvalid(f"“{value}”不是有效的数字。") from exc
+        if not number.is_finite():
+            raise CellInvalid(f"“{value}”不是有效的数字。")
+    # Two decimals, as stored (and as the history shows); more are refused by
+    # the model's validator with its own message.
+    return number.quantize(CENT) if number.as_tuple().exponent >= -2 else number
+
+
+def text_parse(cell: Any) -> str:
+    value = _blank(cell.value)
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return (
+            value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+        )
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip(_SPACES)
+
+
+def phase_parse(cell: Any) -> str:
+    text = text_parse(cell)
+    if not text:
+        return ""
+    phase = PHASE_WORDS.get(unicodedata.normalize("NFKC", text).replace(" ", ""))
+    if phase is None:
+        raise CellInvalid(f"“{text}”不是有效的阶段；可填：{'、'.join(PHASE_WORDS)}。")
+    return str(phase)
+
+
+def _display(name: str, value: Any) -> str:
+    if value in (None, ""):
+        return "（空）"
+    if name == "phase":
+        return str(Phase(value).label)
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    text = str(value)
+    return text if len(text) <= 80 else text[:78] + "……"
+
+
+def _same(name: str, current: Any, new: Any) -> bool:
+    if isinstance(current, Decimal) or isinstance(new, Decimal):
+        if current is None or new is None:
+            return current is None and new is None
+        return Decimal(current) == Decimal(new)
+    if name in ("progress", "problems", "next_steps"):
+        return (current or "").strip(_SPACES) == (new or "")
+    return (current or "") == (new or "")
+
+
+# --- The import --------------------------------------------------------------------
+
+
+def _service_errors(exc: Exception, row: int) -> list[CellError]:
+    """A service's refusal as errors on the row's columns."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        found = []
+        for name, messages in exc.message_dict.items():
+            column = FIELD_COLUMN.get(name) or (
+                COLUMNS_BY_NAME["reason"] if name == "reason" else None
+            )
+            found += [CellError(m, row=row, column=column) for m in messages]
+        return found
+    if isinstance(exc, ValidationError):
+        return [CellError(m, row=row) for m in exc.messages]
+    if isinstance(exc, TransitionNotAllowed):
+        return [CellError(exc.message, row=row, column=COLUMNS_BY_NAME["state"])]
+    if isinstance(exc, services.StaleWrite):
+        return [CellError(str(exc), row=row, column=COLUMNS_BY_NAME["key"])]
+    return [CellError(str(exc), row=row)]
+
+
+def year_records_import(
+    *, file: IO[bytes], actor: Actor, commit: bool, filename: str = ""
+) -> ImportResult:
+    """Validate every row of an uploaded template; save only if all are valid.
+
+    With ``commit=False`` (the preview) the same run happens and is rolled back,
+    so the preview shows exactly what a commit would do. Raises ``ImportRefused``
+    for a file that cannot be read as the template at all.
+    """
+    file_check(file)
+    rows = sheet_read(file)
+    result = ImportResult(rows_read=len(rows))
+    keys: dict[int, tuple[str, int, int]] = {}
+    for sheet_row in rows:
+        key = parse_template_key(text_parse(sheet_row.cells["key"]))
+        if key is None:
+            result.errors.append(
+                CellError(
+                    "缺少或无效的校验键：请勿在模板中插入行或改动 A 列；"
+                    "新增项目请联系管理员。",
+                    row=sheet_row.row,
+                    column=COLUMNS_BY_NAME["key"],
+                )
+            )
+            continue
+        keys[sheet_row.row] = key
+    years = {year for _, year, _ in keys.values()}
+    if len(years) > 1:
+        result.errors.append(
+            CellError(
+                f"同一文件包含多个年度（{'、'.join(map(str, sorted(years)))}），"
+                "请分年导入。"
+            )
+        )
+        return result
+    if not keys:
+        if not result.errors:
+            result.errors.append(CellError("模板中没有任何项目行。"))
+        return result
+    result.year = year = years.pop()
+    seen: dict[str, int] = {}
+    for row, (code, _, _) in keys.items():
+        if code in seen:
+            result.errors.append(
+                CellError(
+                    f"项目 {code} 与第{seen[code]}行重复。",
+                    row=row,
+                    column=COLUMNS_BY_NAME["key"],
+                )
+            )
+        seen.setdefault(code, row)
+    scope = user_scope(actor) if not isinstance(actor, str) else None
+    source = f"Excel导入{f'（{filename}）' if filename else ''}"
+    with transaction.atomic():
+        records = {
+            r.project.code: r
+            for r in YearRecord.objects.select_related("project").filter(
+                year=year, project__code__in=[code for code, _, _ in keys.values()]
+            )
+        }
+        for sheet_row in rows:
+            if sheet_row.row not in keys:
+                continue
+            _import_row(
+                sheet_row, keys[sheet_row.row], records, scope, actor, source, result
+            )
+        if result.errors or not commit:
+            transaction.set_rollback(True)
+        else:
+            result.committed = True
+    return result
+
+
+def _import_row(sheet_row, key, records, scope, actor, source, result) -> None:
+    row = sheet_row.row
+    code, year, version = key
+    record = records.get(code)
+    key_column = COLUMNS_BY_NAME["key"]
+    if record is None:
+        result.errors.append(
+            CellError(
+                f"找不到项目 {code} 的 {year} 年度记录。", row=row, column=key_column
+            )
+        )
+        return
+    if scope is not None and not scope.covers_project(record.project):
+        result.errors.append(
+            CellError(
+                f"项目“{record.project.name}”不在您的负责范围内，不能导入。",
+                row=row,
+                column=key_column,
+            )
+        )
+        return
+    data: dict[str, Any] = {}
+    changes: list[CellChange] = []
+    cell_errors = []
+    for name, column in FIELD_COLUMN.items():
+        cell = sheet_row.cells[column.name]
+        try:
+            if name == "phase":
+                value = phase_parse(cell)
+            elif column.kind in (MONEY, PERCENT):
+                value = number_parse(cell, column)
+            else:
+                value = text_parse(cell)
+        except CellInvalid as exc:
+            cell_errors.append(CellError(str(exc), row=row, column=column))
+            continue
+        current = getattr(record, name)
+        if not _same(name, current, value):
+            data[name] = value
+            changes.append(
+                CellChange(column, _display(name, current), _display(name, value))
+            )
+    reason = text_parse(sheet_row.cells["reason"])
+    if cell_errors:
+        result.errors.extend(cell_errors)
+        return
+    if not data:
+        return
+    if record.version != version:
+        result.errors.append(
+            CellError(
+                f"该记录在模板下载后已被修改（下载时版本 {version}，当前版本 "
+                f"{record.version}）；请重新下载模板后填写。",
+                row=row,
+                column=key_column,
+            )
+        )
+        return
+    if record.state not in EDITABLE_STATES:
+        result.errors.append(
+            CellError(
+                f"年度记录状态为“{ReviewState(record.state).label}”，不能修改；"
+                "如需更正请联系督查员重新打开或退回。",
+                row=row,
+                column=COLUMNS_BY_NAME["state"],
+            )
+        )
+        return
+    if data.get("phase") in workflow.PHASES_NEEDING_REASON and not reason:
+        result.errors.append(
+            CellError(
+                "阶段改为停缓建或取消时须填写原因。",
+                row=row,
+                column=COLUMNS_BY_NAME["reason"],
+            )
+        )
+        return
+    try:
+        services.year_record_update(
+            record=record,
+            actor=actor,
+            data=data,
+            expected_version=version,
+            reason=f"{source}：{reason}" if reason else source,
+        )
+    except (
+        ValidationError,
+        PermissionDenied,
+        TransitionNotAllowed,
+        services.StaleWrite,
+    ) as exc:
+        result.errors.extend(_service_errors(exc, row))
+        return
+    result.changed.append(RowChange(row, record, changes))
+
+
+# --- Uploads kept between the preview and the commit ----------------------------------
+
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "bazhong-imports"
+UPLOAD_TTL_SECONDS = 24 * 3600
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def upload_store(file: IO[bytes]) -> tuple[str, str]:
+    """Keep an upload for its commit; return ``(token, sha256)``. Old ones go."""
+    UPLOAD_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+    cutoff = time.time() - UPLOAD_TTL_SECONDS
+    for old in UPLOAD_DIR.glob("*.xlsx"):
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(24)
+    digest = hashlib.sha256()
+    file.seek(0)
+    with open(UPLOAD_DIR / f"{token}.xlsx", "wb") as out:
+        for chunk in iter(lambda: file.read(64 * 1024), b""):
+            digest.update(chunk)
+            out.write(chunk)
+    file.seek(0)
+    return token, digest.hexdigest()
+
+
+def upload_path(token: str) -> Path | None:
+    if not _TOKEN.match(token or ""):
+        return None
+    path = UPLOAD_DIR / f"{token}.xlsx"
+    return path if path.exists() else None
+
+
+def upload_discard(token: str) -> None:
+    path = upload_path(token)
+    if path is not None:
+        path.unlink(missing_ok=True)
