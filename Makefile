@@ -1,5 +1,6 @@
 # 巴中市“十四五”服务业重大项目调度系统
 # make run   — install, migrate, load the plan, demo accounts, serve on :8000
+#              (another address: make run ADDR=0.0.0.0:8080)
 # make test  — install test tools, quality gates, the whole suite
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -8,6 +9,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
+ADDR   ?= 127.0.0.1:8000
 
 .PHONY: run test lint bench install clean
 
@@ -32,7 +34,7 @@ run: $(STAMP)
 	$(PY) manage.py load_plan
 	$(PY) manage.py setup_schedules
 	$(PY) manage.py create_demo_accounts
-	$(PY) manage.py serve
+	$(PY) manage.py serve --addr $(ADDR)
 
 lint: $(DEVSTAMP)
 	$(VENV)/bin/ruff check .
