@@ -1,7 +1,9 @@
 # 巴中市“十四五”服务业重大项目调度系统
 # make run   — install, migrate, load the plan, demo accounts, serve on :8000
 #              (another address: make run ADDR=0.0.0.0:8080)
-# make test  — install test tools, quality gates, the whole suite
+# make test  — install test tools, quality gates, the whole suite (the 15 slowest named)
+# make test-quick — the suite without the tests marked slow or faults (real processes)
+# make architecture — the layer, cycle and size check alone (docs/architecture.md)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -11,7 +13,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 ADDR   ?= 127.0.0.1:8000
 
-.PHONY: run test lint bench install clean
+.PHONY: run test test-quick architecture lint bench install clean
 
 $(PY):
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "需要 Python 3.11（$(PYTHON)）"; exit 1; }
@@ -45,7 +47,13 @@ test: $(DEVSTAMP)
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest --durations=15 $(PYTEST_ARGS)
+
+test-quick: $(DEVSTAMP)
+	$(VENV)/bin/pytest -m "not slow and not faults" $(PYTEST_ARGS)
+
+architecture: $(PY)
+	$(PY) -m tests.architecture
 
 bench: $(DEVSTAMP)
 	$(PY) bench/run.py

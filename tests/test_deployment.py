@@ -54,6 +54,7 @@ def test_entrypoint_commands_exist(compose):
     assert os.access(ROOT / "config/docker/entrypoint.sh", os.X_OK)
 
 
+@pytest.mark.slow  # a Python subprocess
 def test_production_settings_load_and_celery_app_imports():
     env = {
         **os.environ,

@@ -17,6 +17,7 @@ from django.urls import reverse
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # a Python subprocess
 def test_check_deploy_passes_with_production_settings():
     env = {
         **os.environ,
@@ -37,6 +38,7 @@ def test_check_deploy_passes_with_production_settings():
     assert "no issues" in result.stdout
 
 
+@pytest.mark.slow  # a Python subprocess
 def test_production_refuses_to_start_without_a_secret_key():
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.production"

@@ -51,6 +51,7 @@ if MISSING and os.environ.get("CI", "").lower() == "true":
     pytest.fail(f"browser test cannot run on CI: {MISSING}", pytrace=False)
 
 pytestmark = [
+    pytest.mark.slow,  # a real Chromium and a live server
     pytest.mark.skipif(MISSING is not None, reason=MISSING or ""),
     pytest.mark.django_db(transaction=True),
 ]
