@@ -14,12 +14,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 
 from portfolio.choices import AuditAction, Role
 from portfolio.fixtures import FIXTURES_DIR, load_json
 from portfolio.models import Department, District, Plan, Sector
-from portfolio.services import Actor, audit_log
+from portfolio.services import Actor, audit_log, role_group_ensure
 
 from .choices import TargetKind
 from .models import Indicator, IndicatorTarget
@@ -175,7 +175,7 @@ def _set_fields(obj, values: dict[str, Any], lookups: dict[str, dict]) -> None:
 def permissions_ensure() -> None:
     """Give clerks and supervisors what they need to report and review values."""
     for role, codenames in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=str(role.label))
+        group = role_group_ensure(role=role)
         group.permissions.add(
             *Permission.objects.filter(
                 content_type__app_label="indicators", codename__in=codenames

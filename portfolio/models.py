@@ -21,6 +21,7 @@ from .choices import (
     DepartmentKind,
     DistrictKind,
     ProgressCadence,
+    Role,
     SectorTier,
 )
 
@@ -192,6 +193,31 @@ class Department(models.Model):
 
         if self.kind == DepartmentKind.DISTRICT_GOVERNMENT and not self.district_id:
             raise ValidationError({"district": _("县（区）政府必须指定所辖县区。")})
+
+
+class RoleGroup(models.Model):
+    """Which Django group carries which role, keyed by the role's code.
+
+    The groups keep their Chinese names for the admin, but code never looks a
+    role up by a translated name: renaming a group in the admin changes nothing.
+    """
+
+    role = models.CharField(
+        _("角色"), max_length=20, choices=Role.choices, primary_key=True
+    )
+    group = models.OneToOneField(
+        "auth.Group",
+        verbose_name=_("用户组"),
+        on_delete=models.CASCADE,
+        related_name="portfolio_role",
+    )
+
+    class Meta:
+        verbose_name = _("角色用户组")
+        verbose_name_plural = _("角色用户组")
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} → {self.group}"
 
 
 class Profile(models.Model):

@@ -15,17 +15,17 @@ def current_plan() -> Plan | None:
 
 
 def user_roles(user) -> set[Role]:
-    """The roles of ``user``: the groups it belongs to; a superuser is an admin."""
+    """The roles of ``user``, by code, from its groups; a superuser is an admin."""
     if not getattr(user, "is_authenticated", False):
         return set()
     cached = getattr(user, "_portfolio_roles", None)
     if cached is not None:
         return cached
-    labels = {str(role.label): role for role in Role}
     roles = {
-        labels[name]
-        for name in user.groups.values_list("name", flat=True)
-        if name in labels
+        Role(code)
+        for code in user.groups.filter(portfolio_role__isnull=False).values_list(
+            "portfolio_role__role", flat=True
+        )
     }
     if user.is_superuser:
         roles.add(Role.ADMINISTRATOR)

@@ -6,12 +6,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 
-from .choices import AuditAction
-from .models import AuditEntry, Department, Profile
+from .choices import AuditAction, Role
+from .models import AuditEntry, Department, Profile, RoleGroup
 
 # An actor is a person (a User) or a named system process ("命令 load_plan",
 # "定时任务 scan_deadlines", "API 客户端 ERP") for changes nobody typed by hand.
@@ -103,3 +103,20 @@ def profile_set_departments(
             instance=profile, action=AuditAction.UPDATE, actor=actor, changes=changes
         )
     return profile
+
+
+@transaction.atomic
+def role_group_ensure(*, role: Role) -> Group:
+    """The group that carries ``role``, created with its Chinese name if missing.
+
+    Idempotent. An existing link wins, whatever the group is called now; a group
+    of the role's name is adopted when no link exists yet.
+    """
+    link = RoleGroup.objects.select_related("group").filter(role=role).first()
+    if link is not None:
+        return link.group
+    group, _ = Group.objects.get_or_create(name=str(role.label))
+    link = RoleGroup(role=role, group=group)
+    link.full_clean()
+    link.save()
+    return group

@@ -6,11 +6,10 @@ import datetime as dt
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
 from portfolio.choices import Role
 from portfolio.models import Department, District, Plan, Sector
-from portfolio.services import profile_set_departments
+from portfolio.services import profile_set_departments, role_group_ensure
 from projects.models import Project, YearRecord
 
 
@@ -27,7 +26,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     @classmethod
     def with_role(cls, role: Role, departments=(), everything=False, **kwargs):
         user = cls(**kwargs)
-        user.groups.add(Group.objects.get(name=str(role.label)))
+        user.groups.add(role_group_ensure(role=role))
         profile_set_departments(
             user=user,
             departments=list(Department.objects.filter(code__in=departments)),

@@ -48,7 +48,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat, TruncDate
 
 from portfolio.choices import UNSUBMITTED_STATES, ReviewState, Role
-from portfolio.models import Department, Profile
+from portfolio.models import Department, Profile, RoleGroup
 from projects.alerts.choices import NoticeKind
 from projects.alerts.models import Notice
 from projects.choices import DONE_PHASES, HealthLight, Phase
@@ -349,7 +349,7 @@ def _tables() -> dict[str, str]:
         "notice": q(Notice._meta.db_table),
         "user": q(user._meta.db_table),
         "user_groups": q(user.groups.through._meta.db_table),
-        "group": q(user.groups.field.related_model._meta.db_table),
+        "role_group": q(RoleGroup._meta.db_table),
         "profile": q(Profile._meta.db_table),
         "profile_departments": q(Profile.departments.through._meta.db_table),
         "department": q(Department._meta.db_table),
@@ -366,7 +366,7 @@ def _audience_ctes(audience: Audience) -> tuple[str, list, bool]:
     t = _tables()
     in_group = (
         f"SELECT ug.user_id FROM {t['user_groups']} ug "
-        f"JOIN {t['group']} g ON g.id = ug.group_id WHERE g.name = %s"
+        f"JOIN {t['role_group']} rg ON rg.group_id = ug.group_id WHERE rg.role = %s"
     )
     if audience is Audience.ADMINISTRATORS:
         members = (
@@ -374,7 +374,7 @@ def _audience_ctes(audience: Audience) -> tuple[str, list, bool]:
             f"WHERE u.is_active AND (u.is_superuser OR u.id IN ({in_group}))"
         )
         sql = f"members AS ({members}), cov_all AS (SELECT user_id FROM members)"
-        return sql, [str(Role.ADMINISTRATOR.label)], True
+        return sql, [Role.ADMINISTRATOR.value], True
     role = Role.CLERK if audience is Audience.CLERKS else Role.SUPERVISOR
     members = (
         f"SELECT u.id AS user_id FROM {t['user']} u "
@@ -404,8 +404,8 @@ def _audience_ctes(audience: Audience) -> tuple[str, list, bool]:
             f"SELECT pr.user_id FROM {t['profile']} pr "
             f"WHERE pr.all_departments AND {member_filter}"
         )
-        return f"{sql}, cov_all AS ({cov_all})", [str(role.label)], True
-    return sql, [str(role.label)], False
+        return f"{sql}, cov_all AS ({cov_all})", [role.value], True
+    return sql, [role.value], False
 
 
 def rule_resolve(rule: Rule, today: dt.date, now: dt.datetime) -> int:

@@ -16,14 +16,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils import timezone
 
 from portfolio.choices import AuditAction, Role
 from portfolio.fixtures import DEPARTMENTS_FIXTURE, PLAN_FIXTURE, load_json
 from portfolio.models import Cluster, Department, District, Plan, Sector
-from portfolio.services import Actor, audit_log
+from portfolio.services import Actor, audit_log, role_group_ensure
 from projects.models import Project
 from projects.services import year_open
 
@@ -100,7 +100,7 @@ class LoadReport:
 def roles_ensure() -> None:
     """Create the three role groups with their permissions (idempotent)."""
     for role in Role:
-        group, _ = Group.objects.get_or_create(name=str(role.label))
+        group = role_group_ensure(role=role)
         if role == Role.ADMINISTRATOR:
             wanted = Permission.objects.filter(
                 content_type__app_label__in=[

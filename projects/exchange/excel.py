@@ -339,12 +339,22 @@ TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
     TemplateColumn("reason", "阶段变更原因", TEXT),
 )
 TEMPLATE_HEADERS = [column.header for column in TEMPLATE_COLUMNS]
-# What a clerk may type in the phase column: the phases, and the offices' words
-# 新开工 / 续建 for a project under construction.
-PHASE_WORDS: dict[str, Phase] = {str(phase.label): phase for phase in Phase}
-PHASE_WORDS.update(
-    {"新开工": Phase.UNDER_CONSTRUCTION, "续建": Phase.UNDER_CONSTRUCTION}
-)
+# What a clerk may type in the phase column, keyed by the phase's code: the words
+# the offices write in their files, which must keep meaning the same phase whatever
+# the interface calls it. The current label is accepted too.
+PHASE_SYNONYMS: dict[Phase, tuple[str, ...]] = {
+    Phase.PREPARING: ("前期",),
+    Phase.UNDER_CONSTRUCTION: ("在建", "新开工", "续建"),
+    Phase.COMPLETED: ("竣工",),
+    Phase.IN_OPERATION: ("投运",),
+    Phase.SUSPENDED: ("停缓建",),
+    Phase.CANCELLED: ("取消",),
+}
+PHASE_WORDS: dict[str, Phase] = {
+    word: phase
+    for phase in Phase
+    for word in (*PHASE_SYNONYMS[phase], str(phase.label))
+}
 
 
 def template_title(year: int) -> str:

@@ -11,7 +11,9 @@ from openpyxl import load_workbook
 
 from portfolio.models import District
 from portfolio.seed import parse_projects
+from projects.choices import Phase
 from projects.exchange import excel
+from projects.exchange.excel import PHASE_WORDS
 from projects.models import Project, YearRecord
 from projects.services import year_record_update
 
@@ -176,3 +178,10 @@ def test_year_without_records_says_so(client, supervisor):
     client.force_login(supervisor)
     table1 = rows(export(client)["表1"])
     assert table1[2][5] == "未建立"
+
+
+def test_excel_phase_words_are_keyed_by_code():
+    assert PHASE_WORDS["续建"] == Phase.UNDER_CONSTRUCTION
+    assert PHASE_WORDS["新开工"] == Phase.UNDER_CONSTRUCTION
+    # Every phase can be written with its current label as well.
+    assert all(PHASE_WORDS[str(phase.label)] == phase for phase in Phase)

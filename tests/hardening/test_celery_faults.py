@@ -52,13 +52,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from portfolio.choices import Role
 from portfolio.models import Department
-from portfolio.services import profile_set_departments
+from portfolio.services import profile_set_departments, role_group_ensure
 user, _ = get_user_model().objects.get_or_create(
     username="{name}", defaults={{"email": "{name}@bazhong.local", "is_staff": True}}
 )
 user.set_password("{password}")
 user.save()
-user.groups.add(Group.objects.get(name=str(Role.CLERK.label)))
+user.groups.add(role_group_ensure(role=Role.CLERK))
 profile_set_departments(
     user=user, departments=[Department.objects.get(code="bazhou-gov")],
     all_departments=False, actor="tests",

@@ -3,13 +3,12 @@
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from portfolio.choices import Role
 from portfolio.models import Department
-from portfolio.services import profile_set_departments
+from portfolio.services import profile_set_departments, role_group_ensure
 from projects.bootstrap.plan_loader import roles_ensure
 
 ACTOR = "命令 create_demo_accounts"
@@ -28,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         roles_ensure()
         User = get_user_model()
-        groups = {role: Group.objects.get(name=str(role.label)) for role in Role}
+        groups = {role: role_group_ensure(role=role) for role in Role}
         wanted = [
             (
                 f"clerk-{department.code}",
