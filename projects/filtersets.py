@@ -1,7 +1,9 @@
 """Filters of the project and year-record lists (django-filter).
 
 Codes everywhere: ``?district=bazhou,enyang``; ranges as ``<field>_min`` and
-``<field>_max``; ``updated_since`` (ISO 8601) for incremental sync.
+``<field>_max``; ``updated_since`` (ISO 8601) for incremental sync. Apps above
+``projects`` add filters on what they embed (the dossier's ``?light=``)
+through ``projects.api.extensions``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from portfolio.filtersets import (
     IsoDateTimeFilter,
 )
 from portfolio.models import Cluster, Department, District, Sector
-from projects.choices import HealthLight, Phase, ProjectTable
+from projects.choices import Phase, ProjectTable
 
 from .models import Project, YearRecord
 from .selectors import overdue_projects_q, overdue_year_records
@@ -68,9 +70,6 @@ class ProjectFilterSet(filters.FilterSet):
     )
     table = TableFilter(label="项目表（1–7 或 表1–表7）")
     phase = ChoicesFilter(choices=Phase.choices, label="当前阶段")
-    light = ChoicesFilter(
-        field_name="health__light", choices=HealthLight.choices, label="红绿灯"
-    )
     year = filters.NumberFilter(method="filter_year", label="该年度有年度记录")
     overdue = filters.BooleanFilter(method="filter_overdue", label="是否逾期")
     search = filters.CharFilter(method="filter_search", label="名称/编码/内容包含")

@@ -3,6 +3,9 @@
 ``ProjectSerializer`` declares its fields (for validation of the schema and the
 docs) but builds each object by hand: the project list is the API's hot path,
 and this keeps it within reach of a hand-written SQL view (see bench/).
+
+Apps above ``projects`` add fields to both resources through the embeds of
+``extensions`` (the dossier's light, money, people and progress updates).
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from portfolio import review
 from portfolio.choices import ReviewState
 from portfolio.models import Cluster, Department, District, Sector
 from projects import services
-from projects.choices import HealthLight, Phase, ProjectTable
-from projects.dossier.models import ProgressUpdate
+from projects.choices import Phase, ProjectTable
 from projects.models import Project, YearRecord
+
+from .extensions import PROJECT_EMBEDS, YEAR_RECORD_EMBEDS
 
 PHASE_LABELS = {p.value: str(p.label) for p in Phase}
 STATE_LABELS = {s.value: str(s.label) for s in ReviewState}
@@ -91,52 +95,6 @@ class ProjectListSerializer(serializers.ListSerializer):
         return [self.child.to_representation(row) for row in rows]
 
 
-class ProjectDossierSerializer(serializers.Serializer):
-    """Money (万元) and people; the sources add up to the total."""
-
-    total_investment = serializers.DecimalField(
-        max_digits=14, decimal_places=2, allow_null=True, help_text="总投资（万元）"
-    )
-    fiscal_funds = serializers.DecimalField(
-        max_digits=14, decimal_places=2, allow_null=True, help_text="财政资金"
-    )
-    special_bonds = serializers.DecimalField(
-        max_digits=14, decimal_places=2, allow_null=True, help_text="专项债券"
-    )
-    bank_loans = serializers.DecimalField(
-        max_digits=14, decimal_places=2, allow_null=True, help_text="银行贷款"
-    )
-    social_capital = serializers.DecimalField(
-        max_digits=14, decimal_places=2, allow_null=True, help_text="社会资本"
-    )
-    other_funds = serializers.DecimalField(
-        max_digits=14, decimal_places=2, allow_null=True, help_text="其他"
-    )
-    owner_unit = serializers.CharField(help_text="项目业主")
-    responsible_leader = serializers.CharField(help_text="包联领导")
-    contact_person = serializers.CharField(help_text="联系人（仅负责范围内可见）")
-    contact_phone = serializers.CharField(help_text="联系电话（仅负责范围内可见）")
-
-
-LIGHT_LABELS = {value: str(label) for value, label in HealthLight.choices}
-MONEY = ("total_investment", "fiscal_funds", "special_bonds", "bank_loans")
-MONEY += ("social_capital", "other_funds")
-
-
-def _money(value) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
-def _dossier(row: dict) -> dict | None:
-    """The project's dossier from its value row; None before a clerk entered it."""
-    if row.get("dossier_pk") is None:
-        return None
-    data = {name: _money(row[f"dossier_{name}"]) for name in MONEY}
-    for name in ("owner_unit", "responsible_leader", "contact_person", "contact_phone"):
-        data[name] = row[f"dossier_{name}"] or ""
-    return data
-
-
 class ProjectSerializer(serializers.Serializer):
     """A major project with what a reader needs without a second call."""
 
@@ -172,22 +130,14 @@ class ProjectSerializer(serializers.Serializer):
     overdue = serializers.BooleanField(
         help_text="逾期：到开工年仍在前期、过完工年未完成，或有逾期未报的年度记录"
     )
-    light = serializers.ChoiceField(
-        choices=HealthLight.choices,
-        allow_null=True,
-        help_text="红绿灯：green/yellow/red；尚未计算时为 null",
-    )
-    light_display = serializers.CharField(allow_null=True)
-    reasons = serializers.ListField(
-        child=serializers.CharField(), help_text="黄灯、红灯的原因"
-    )
-    dossier = ProjectDossierSerializer(
-        allow_null=True, help_text="项目档案：投资及来源、业主、包联领导、联系人"
-    )
     version = serializers.IntegerField(help_text="版本号，即 ETag")
     updated_at = serializers.DateTimeField()
     year_records_url = serializers.URLField()
     history_url = serializers.URLField()
+
+    def get_fields(self):
+        """The declared fields and, after ``overdue``, the registered embeds'."""
+        return PROJECT_EMBEDS.with_fields(super().get_fields(), after="overdue")
 
     def _base(self) -> str:
         base = getattr(self, "_base_url", None)
@@ -240,10 +190,7 @@ class ProjectSerializer(serializers.Serializer):
             "phase_display": PHASE_LABELS.get(row["phase"], "未填报"),
             "year_record": year_record,
             "overdue": bool(row["is_overdue"]),
-            "light": row["light"],
-            "light_display": LIGHT_LABELS.get(row["light"]),
-            "reasons": list(row["reasons"] or []),
-            "dossier": _dossier(row),
+            **PROJECT_EMBEDS.represent(row),
             "version": row["version"],
             "updated_at": _datetime(row["updated_at"]),
             "year_records_url": f"{records}?project={code}",
@@ -302,30 +249,8 @@ class ProjectPhaseSerializer(StrictInputMixin, serializers.Serializer):
     )
 
 
-class ProgressUpdateSerializer(serializers.ModelSerializer):
-    """One in-year progress update (月度/季度调度) of a year record."""
-
-    class Meta:
-        model = ProgressUpdate
-        fields = [
-            "period",
-            "due_date",
-            "completed_investment",
-            "cumulative_investment",
-            "physical_progress",
-            "percent_complete",
-            "problems",
-            "submitted_at",
-        ]
-        read_only_fields = fields
-
-
 class YearRecordSerializer(serializers.ModelSerializer):
     """A project's report for one year, with its review state."""
-
-    progress_updates = ProgressUpdateSerializer(
-        many=True, read_only=True, help_text="本年度的进度更新，按报告期排列"
-    )
 
     url = serializers.SerializerMethodField()
     project = serializers.CharField(source="project.code", read_only=True)
@@ -381,9 +306,12 @@ class YearRecordSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
             "history_url",
-            "progress_updates",
         ]
         read_only_fields = fields
+
+    def get_fields(self):
+        """The model's fields and, last, the registered embeds'."""
+        return YEAR_RECORD_EMBEDS.with_fields(super().get_fields())
 
     def _url(self, obj, suffix: str = "") -> str:
         url = reverse(

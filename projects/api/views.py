@@ -18,7 +18,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     FilteredRelation,
-    Prefetch,
     Q,
 )
 from django.shortcuts import get_object_or_404
@@ -49,8 +48,6 @@ from portfolio.choices import EDITABLE_STATES, ReviewAction, ReviewState
 from portfolio.exceptions import TransitionNotAllowed
 from portfolio.models import AuditEntry
 from projects import services
-from projects.dossier.models import ProgressUpdate
-from projects.dossier.services import DOSSIER_FIELDS
 from projects.filtersets import (
     ProjectFilterSet,
     YearRecordFilterSet,
@@ -58,6 +55,7 @@ from projects.filtersets import (
 )
 from projects.models import Project, YearRecord
 
+from .extensions import PROJECT_EMBEDS, YEAR_RECORD_EMBEDS
 from .serializers import (
     ProjectPhaseSerializer,
     ProjectSerializer,
@@ -103,8 +101,9 @@ def project_decorate(queryset, *, year: int, today):
     """The rows a reader sees, as plain values: the list's hot path.
 
     One query: district, sector and department joined, the year's record
-    joined through a filtered relation, overdue computed in SQL. The clusters
-    of a whole page come in one more query (``attach_clusters``).
+    joined through a filtered relation, overdue computed in SQL, and what the
+    registered embeds annotate (``extensions``). The clusters of a whole page
+    come in one more query (``attach_clusters``).
     """
     return queryset.annotate(
         record=FilteredRelation("year_records", condition=Q(year_records__year=year))
@@ -121,10 +120,7 @@ def project_decorate(queryset, *, year: int, today):
         record_state=F("record__state"),
         record_phase=F("record__phase"),
         record_due_date=F("record__due_date"),
-        light=F("health__light"),
-        reasons=F("health__reasons"),
-        dossier_pk=F("dossier__pk"),
-        **{f"dossier_{name}": F(f"dossier__{name}") for name in DOSSIER_FIELDS},
+        **PROJECT_EMBEDS.annotations(),
         is_overdue=ExpressionWrapper(
             project_overdue_q(today), output_field=BooleanField()
         ),
@@ -135,12 +131,7 @@ def year_record_queryset(scope):
     return (
         YearRecord.objects.filter(scope.project_q("project__"))
         .select_related("project", "project__district", "project__sector")
-        .prefetch_related(
-            Prefetch(
-                "progress_updates",
-                queryset=ProgressUpdate.objects.order_by("period_start"),
-            )
-        )
+        .prefetch_related(*YEAR_RECORD_EMBEDS.prefetch())
         .defer("project__seed")
         .order_by(*RECORD_ORDER)
     )

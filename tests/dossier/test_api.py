@@ -14,6 +14,7 @@ from projects.choices import HealthLight
 from projects.dossier.models import ProjectHealth
 from projects.dossier.services import project_dossier_update
 from projects.models import Project
+from tests.callers import user_caller
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +70,19 @@ def test_public_export_leaves_personal_data_out(reader, red_project):
     csv = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "t1-001" in csv
     assert "13800001234" not in csv and "李明" not in csv
+
+
+def test_personal_data_only_within_the_callers_scope(
+    red_project, clerk_bazhou, district_supervisor
+):
+    inside = user_caller(clerk_bazhou).get("/api/v1/projects/t1-001/").json()
+    assert inside["dossier"]["contact_person"] == "李明"  # t1-001 is in 巴州区
+    outside = user_caller(district_supervisor)  # 南江县
+    assert outside.get("/api/v1/projects/t1-001/").status_code == 404
+    listed = outside.get("/api/v1/projects/", {"page_size": 100})
+    assert listed.status_code == 200 and listed.json()["results"]
+    assert "13800001234" not in listed.content.decode()
+    assert "李明" not in listed.content.decode()
 
 
 def test_no_query_per_row(reader, red_project):

@@ -359,29 +359,3 @@ def test_overdue_selector_takes_constant_queries(
     with django_assert_max_num_queries(2):
         items = progress_updates_overdue(dt.date(2026, 5, 6))
     assert len(items) >= 12  # 6+ records × March and April
-
-
-def test_api_serializer_leaves_personal_data_out_of_public_exports(
-    project, clerk_bazhou, district_supervisor
-):
-    from rest_framework.test import APIRequestFactory
-
-    from projects.dossier.api.serializers import ProjectDossierSerializer
-
-    dossier = project_dossier_update(
-        project=project,
-        actor=clerk_bazhou,
-        data={"owner_unit": "某公司", "contact_phone": "13812345678"},
-    )
-    request = APIRequestFactory().get("/")
-    request.user = clerk_bazhou
-    inside = ProjectDossierSerializer(dossier, context={"request": request}).data
-    assert inside["contact_phone"] == "13812345678"
-    public = ProjectDossierSerializer(
-        dossier, context={"request": request, "exclude_personal": True}
-    ).data
-    assert public["owner_unit"] == "某公司"
-    assert not set(personal_fields()) & set(public)
-    request.user = district_supervisor
-    outside = ProjectDossierSerializer(dossier, context={"request": request}).data
-    assert not set(personal_fields()) & set(outside)
