@@ -7,19 +7,22 @@ approve, return, reopen), as year records are; the progress column and filter us
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import IntegerField, Value
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.admin import AuditHistoryMixin, ServiceModelForm, history_table
+from portfolio.admin import (
+    AuditHistoryMixin,
+    ReviewActionsMixin,
+    ServiceModelForm,
+    add_service_errors,
+    history_table,
+)
 from portfolio.exceptions import TransitionNotAllowed
 from portfolio.selectors import current_plan
-from projects.admin import ReviewActionsMixin
 
 from . import services
 from .choices import EDITABLE_STATES, ProgressStatus
@@ -52,19 +55,6 @@ def _status_html(status: ProgressStatus, suffix: str = ""):
 
 def _number(value) -> str:
     return "—" if value is None else format(value.normalize(), "f")
-
-
-def _service_errors(form: forms.Form, exc: Exception) -> None:
-    """Put a service's refusal on the form, in Chinese, field by field."""
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    elif isinstance(exc, ValidationError):
-        form.add_error(None, exc.messages)
-    else:
-        form.add_error(None, getattr(exc, "message", None) or str(exc))
 
 
 def _progress_year(request) -> int:
@@ -326,18 +316,14 @@ class IndicatorValueForm(ServiceModelForm):
             TransitionNotAllowed,
             services.StaleWrite,
         ) as exc:
-            _service_errors(self, exc)
+            add_service_errors(self, exc)
         return cleaned
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=_("原因"), widget=forms.Textarea(attrs={"rows": 3}), required=True
-    )
 
 
 @admin.register(IndicatorValue)
 class IndicatorValueAdmin(AuditHistoryMixin, ReviewActionsMixin, admin.ModelAdmin):
+    """Indicators' yearly values, written and reviewed through the services."""
+
     review_argument = "value"
     review_noun = "指标年度值"
     review_related = "indicator"
@@ -439,36 +425,26 @@ class IndicatorValueAdmin(AuditHistoryMixin, ReviewActionsMixin, admin.ModelAdmi
         return history_table(obj)
 
     def _with_reason(self, request, queryset, service, verb, action, title):
-        if "apply" in request.POST:
-            form = ReasonForm(request.POST)
-            if form.is_valid():
-                self._apply(
-                    request, queryset, service, verb, reason=form.cleaned_data["reason"]
-                )
-                return None
-        else:
-            form = ReasonForm()
-        return TemplateResponse(
+        return self.review_with_reason(
             request,
-            "admin/indicators/reason.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": title,
-                "verb": verb,
-                "values": queryset.select_related("indicator"),
-                "form": form,
-                "action": action,
-                "opts": self.model._meta,
-            },
+            queryset,
+            service,
+            verb,
+            action=action,
+            title=title,
+            intro=_("将%(verb)s以下指标年度值，请写明原因（填报单位会看到）：")
+            % {"verb": verb},
         )
 
     @admin.action(description=_("提交所选指标年度值"))
     def submit_values(self, request, queryset):
-        self._apply(request, queryset, services.indicator_value_submit, "提交")
+        self.review_each(request, queryset, services.indicator_value_submit, "提交")
 
     @admin.action(description=_("审核通过所选指标年度值"))
     def approve_values(self, request, queryset):
-        self._apply(request, queryset, services.indicator_value_approve, "审核通过")
+        self.review_each(
+            request, queryset, services.indicator_value_approve, "审核通过"
+        )
 
     @admin.action(description=_("退回所选指标年度值（需填写原因）"))
     def return_values(self, request, queryset):

@@ -7,9 +7,12 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from .exceptions import TransitionNotAllowed
 from .models import (
     ApiClient,
     AuditEntry,
@@ -110,6 +113,120 @@ class ServiceModelForm(forms.ModelForm):
 
     def _post_clean(self):
         pass
+
+
+def add_service_errors(form: forms.Form, exc: Exception) -> None:
+    """Put a service's refusal on the form, in Chinese, field by field."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    elif isinstance(exc, ValidationError):
+        form.add_error(None, exc.messages)
+    else:
+        form.add_error(None, getattr(exc, "message", None) or str(exc))
+
+
+class ReviewReasonForm(forms.Form):
+    """The reason a reviewer gives to return or reopen; the submitter reads it."""
+
+    reason = forms.CharField(
+        label=_("原因"), widget=forms.Textarea(attrs={"rows": 3}), required=True
+    )
+
+    def __init__(self, *args, reason_label=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if reason_label is not None:
+            self.fields["reason"].label = reason_label
+
+
+class ReviewActionsMixin:
+    """Bulk review actions (submit, approve, return, reopen) that go through a service.
+
+    Each selected object is handed to the service on its own; refusals are listed
+    with the workflow's own message, in Chinese, and the others go through. An
+    action that needs a reason first shows ``admin/portfolio/review_reason.html``.
+    """
+
+    # The service's keyword for the object ("record", "value"): each admin names it.
+    review_argument: str
+    review_noun = "记录"  # what the messages count, e.g. "年度记录"
+    review_related: str | None = None  # fetched with the selection, for its names
+
+    def review_selection(self, queryset):
+        """The selected objects, with what their names are printed from."""
+        if self.review_related:
+            return queryset.select_related(self.review_related)
+        return queryset
+
+    def review_each(self, request, queryset, service, verb, **kwargs):
+        """Apply the service to each selected object; report what went through."""
+        done, refused = 0, []
+        for obj in self.review_selection(queryset):
+            try:
+                service(**{self.review_argument: obj}, actor=request.user, **kwargs)
+                done += 1
+            except TransitionNotAllowed as exc:
+                refused.append(f"{obj}：{exc.message}")
+            except (ValidationError, PermissionDenied) as exc:
+                text = "；".join(getattr(exc, "messages", [str(exc)]))
+                refused.append(f"{obj}：{text}")
+        if done:
+            self.message_user(
+                request, f"已{verb} {done} 条{self.review_noun}。", messages.SUCCESS
+            )
+        if refused:
+            self.message_user(
+                request,
+                format_html(
+                    "{}<ul>{}</ul>",
+                    f"{len(refused)} 条未能{verb}：",
+                    format_html_join("", "<li>{}</li>", ((line,) for line in refused)),
+                ),
+                messages.ERROR,
+            )
+
+    def review_with_reason(
+        self,
+        request,
+        queryset,
+        service,
+        verb,
+        *,
+        action,
+        title,
+        intro,
+        reason_label=None,
+    ):
+        """Ask for the reason (a page listing the selection), then apply the service.
+
+        Returns the page while the reason is missing or invalid, and ``None`` (back
+        to the list) once the service has been applied.
+        """
+        if "apply" in request.POST:
+            form = ReviewReasonForm(request.POST, reason_label=reason_label)
+            if form.is_valid():
+                self.review_each(
+                    request, queryset, service, verb, reason=form.cleaned_data["reason"]
+                )
+                return None
+        else:
+            form = ReviewReasonForm(reason_label=reason_label)
+        return TemplateResponse(
+            request,
+            "admin/portfolio/review_reason.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "intro": intro,
+                "verb": verb,
+                "items": self.review_selection(queryset),
+                "form": form,
+                "action": action,
+                "opts": self.model._meta,
+            },
+        )
 
 
 @admin.register(Plan)

@@ -1,18 +1,28 @@
-"""The clerks' desk: projects and year records, scoped, written through services."""
+"""The clerks' desk: projects and year records, scoped, written through services.
+
+The two admins here are bases, not registered: the apps above add to these pages
+(the dossier's inlines and columns, the Excel buttons), and ``projects.bootstrap``
+composes the bases with their mixins and registers each page once.
+"""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Subquery
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.admin import AuditHistoryMixin, ServiceModelForm, history_table
+from portfolio.admin import (
+    AuditHistoryMixin,
+    ReviewActionsMixin,
+    ServiceModelForm,
+    add_service_errors,
+    history_table,
+)
 from portfolio.choices import UNSUBMITTED_STATES, ReviewState
 from portfolio.exceptions import TransitionNotAllowed
 from portfolio.selectors import user_scope
@@ -21,20 +31,9 @@ from projects.choices import Phase
 from projects.models import Project, YearRecord
 
 
-def _service_errors(form: forms.Form, exc: Exception) -> None:
-    """Put a service's refusal on the form, in Chinese, field by field."""
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    elif isinstance(exc, ValidationError):
-        form.add_error(None, exc.messages)
-    else:
-        form.add_error(None, getattr(exc, "message", None) or str(exc))
-
-
 class CurrentYearStateFilter(admin.SimpleListFilter):
+    """Projects by the review state of this year's record (annotated)."""
+
     title = _("本年度审核状态")
     parameter_name = "current_state"
 
@@ -48,6 +47,8 @@ class CurrentYearStateFilter(admin.SimpleListFilter):
 
 
 class CurrentYearPhaseFilter(admin.SimpleListFilter):
+    """Projects by the phase of this year's record (annotated)."""
+
     title = _("本年度阶段")
     parameter_name = "current_phase"
 
@@ -61,6 +62,8 @@ class CurrentYearPhaseFilter(admin.SimpleListFilter):
 
 
 class YearRangeFilter(admin.SimpleListFilter):
+    """Projects under construction in the chosen year."""
+
     title = _("建设年度")
     parameter_name = "active_year"
 
@@ -91,6 +94,8 @@ class ScopedAdminMixin(AuditHistoryMixin):
 
 
 class ProjectForm(ServiceModelForm):
+    """The project's own fields, saved by ``project_update`` in ``clean()``."""
+
     class Meta:
         model = Project
         fields = [
@@ -127,7 +132,7 @@ class ProjectForm(ServiceModelForm):
                 expected_version=cleaned.get("version_seen"),
             )
         except (ValidationError, PermissionDenied, services.StaleWrite) as exc:
-            _service_errors(self, exc)
+            add_service_errors(self, exc)
         return cleaned
 
 
@@ -155,8 +160,13 @@ class YearRecordLinks(admin.TabularInline):
         return obj.phase_label
 
 
-@admin.register(Project)
-class ProjectAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
+    """The project page as ``projects`` alone defines it; not registered.
+
+    ``projects.bootstrap.admin.ProjectAdmin`` adds the other apps' mixins to it and
+    registers the result.
+    """
+
     form = ProjectForm
     list_display = [
         "code",
@@ -229,6 +239,8 @@ class ProjectAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 class YearRecordForm(ServiceModelForm):
+    """A year's report, saved by ``year_record_update`` in ``clean()``."""
+
     reason = forms.CharField(
         label=_("阶段变更原因"),
         required=False,
@@ -268,56 +280,21 @@ class YearRecordForm(ServiceModelForm):
             TransitionNotAllowed,
             services.StaleWrite,
         ) as exc:
-            _service_errors(self, exc)
+            add_service_errors(self, exc)
         return cleaned
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=_("退回原因"), widget=forms.Textarea(attrs={"rows": 3}), required=True
-    )
+class YearRecordAdminBase(ReviewActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """The year-record page as ``projects`` alone defines it; not registered.
 
-
-class ReviewActionsMixin:
-    """Bulk review actions (submit, approve, return) that go through a service.
-
-    Each selected object is handed to the service on its own; refusals are listed
-    with the workflow's own message, in Chinese, and the others go through.
+    It carries the review actions. ``projects.bootstrap.admin.YearRecordAdmin`` adds
+    the other apps' mixins to it and registers the result.
     """
 
-    review_argument = "record"  # the service's keyword for the object
+    review_argument = "record"
     review_noun = "年度记录"
     review_related = "project"
 
-    def _apply(self, request, queryset, service, verb, **kwargs):
-        done, refused = 0, []
-        for obj in queryset.select_related(self.review_related):
-            try:
-                service(**{self.review_argument: obj}, actor=request.user, **kwargs)
-                done += 1
-            except TransitionNotAllowed as exc:
-                refused.append(f"{obj}：{exc.message}")
-            except (ValidationError, PermissionDenied) as exc:
-                text = "；".join(getattr(exc, "messages", [str(exc)]))
-                refused.append(f"{obj}：{text}")
-        if done:
-            self.message_user(
-                request, f"已{verb} {done} 条{self.review_noun}。", messages.SUCCESS
-            )
-        if refused:
-            self.message_user(
-                request,
-                format_html(
-                    "{}<ul>{}</ul>",
-                    f"{len(refused)} 条未能{verb}：",
-                    format_html_join("", "<li>{}</li>", ((line,) for line in refused)),
-                ),
-                messages.ERROR,
-            )
-
-
-@admin.register(YearRecord)
-class YearRecordAdmin(ReviewActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_prefix = "project__"
     form = YearRecordForm
     list_display = [
@@ -416,36 +393,21 @@ class YearRecordAdmin(ReviewActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("提交所选年度记录"))
     def submit_records(self, request, queryset):
-        self._apply(request, queryset, services.year_record_submit, "提交")
+        self.review_each(request, queryset, services.year_record_submit, "提交")
 
     @admin.action(description=_("审核通过所选年度记录"))
     def approve_records(self, request, queryset):
-        self._apply(request, queryset, services.year_record_approve, "审核通过")
+        self.review_each(request, queryset, services.year_record_approve, "审核通过")
 
     @admin.action(description=_("退回所选年度记录（需填写原因）"))
     def return_records(self, request, queryset):
-        if "apply" in request.POST:
-            form = ReasonForm(request.POST)
-            if form.is_valid():
-                self._apply(
-                    request,
-                    queryset,
-                    services.year_record_return,
-                    "退回",
-                    reason=form.cleaned_data["reason"],
-                )
-                return None
-        else:
-            form = ReasonForm()
-        return TemplateResponse(
+        return self.review_with_reason(
             request,
-            "admin/projects/return_reason.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("退回年度记录"),
-                "records": queryset.select_related("project"),
-                "form": form,
-                "action": "return_records",
-                "opts": self.model._meta,
-            },
+            queryset,
+            services.year_record_return,
+            "退回",
+            action="return_records",
+            title=_("退回年度记录"),
+            intro=_("将退回以下年度记录，填报员会看到退回原因："),
+            reason_label=_("退回原因"),
         )

@@ -1,6 +1,9 @@
 """Admin pages for Excel: export of the project tables, the template, the import.
 
-Mixed into the project and year-record admins (see the end of ``admin.py``).
+Two mixins, one for the project page and one for the year-record page; the
+bootstrap app composes them with the other apps' parts (``projects.bootstrap.admin``)
+and registers each page once.
+
 The import is two steps: the upload is checked and kept under a token, the
 preview shows every change (before → after) and every error; the commit
 re-reads the kept file and validates it again before saving anything.
@@ -9,7 +12,7 @@ re-reads the kept file and validates it again before saving anything.
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
@@ -20,9 +23,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.selectors import current_plan
-from projects.dossier.admin import DossierProjectAdmin, DossierYearRecordAdmin
 from projects.exchange import excel, importing
-from projects.models import Project, YearRecord
 from projects.selectors import year_records_for
 
 SESSION_KEY = "excel_imports"
@@ -43,6 +44,8 @@ def xlsx_response(workbook, filename: str) -> HttpResponse:
 
 
 class ExportForm(forms.Form):
+    """The year and layout of an export (the filters come from the list)."""
+
     _year = forms.TypedChoiceField(label=_("年度"), coerce=int)
     _layout = forms.ChoiceField(
         label=_("格式"),
@@ -57,8 +60,12 @@ class ExportForm(forms.Form):
         self.fields["_year"].initial = years[0]
 
 
-class ProjectExcelMixin:
-    """Export of the project tables (the changelist's filters apply)."""
+class ExcelProjectAdminMixin:
+    """Export of the project tables (the changelist's filters apply).
+
+    Its own change list template adds the button; ``get_urls`` adds the export
+    page to whatever the other parts of the page route.
+    """
 
     change_list_template = "admin/projects/project/excel_change_list.html"
 
@@ -114,14 +121,20 @@ class ProjectExcelMixin:
 
 
 class UploadForm(forms.Form):
+    """The filled-in template, before it is checked and kept for the preview."""
+
     file = forms.FileField(
         label=_("填好的模板（.xlsx）"),
         help_text=_("不超过 5 MB；先预览，确认后才保存。"),
     )
 
 
-class YearRecordExcelMixin:
-    """The year-progress template and its import (upload → preview → commit)."""
+class ExcelYearRecordAdminMixin:
+    """The year-progress template and its import (upload → preview → commit).
+
+    Its own change list template adds the buttons; ``get_urls`` adds the pages to
+    whatever the other parts of the page route.
+    """
 
     change_list_template = "admin/projects/yearrecord/excel_change_list.html"
 
@@ -245,19 +258,3 @@ class YearRecordExcelMixin:
                 can_commit=result is not None and result.ok and bool(result.changed),
             ),
         )
-
-
-# --- Registration: the Excel pages on top of the dossier's admins --------------
-
-admin.site.unregister(Project)
-admin.site.unregister(YearRecord)
-
-
-@admin.register(Project)
-class ProjectExcelAdmin(ProjectExcelMixin, DossierProjectAdmin):
-    """The project admin with the Excel export of the plan's tables."""
-
-
-@admin.register(YearRecord)
-class YearRecordExcelAdmin(YearRecordExcelMixin, DossierYearRecordAdmin):
-    """The year-record admin with the template download and the Excel import."""
