@@ -6,8 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.choices import ReviewState
-from portfolio.models import Department, District, Plan, Sector
+from portfolio.models import Department, District, Plan, ReviewedModel, Sector
 
 from .choices import Direction, Measure, TargetKind
 
@@ -181,11 +180,11 @@ class IndicatorTarget(models.Model):
             raise ValidationError(errors)
 
 
-class IndicatorValue(models.Model):
+class IndicatorValue(ReviewedModel):
     """A department's reported figure of an indicator for one year.
 
     It goes through the same review as a project's year record (draft → submitted →
-    approved, or returned), using ``projects.workflow``'s transition table. A value
+    approved, or returned), using ``portfolio.review``'s transition table. A value
     is the level in ``value`` (in the indicator's unit, or for a growth indicator
     the underlying total in ``quantity_unit``) and/or the year's growth ``rate``.
     """
@@ -224,18 +223,6 @@ class IndicatorValue(models.Model):
         on_delete=models.PROTECT,
         related_name="indicator_values",
     )
-    state = models.CharField(
-        _("审核状态"),
-        max_length=20,
-        choices=ReviewState.choices,
-        default=ReviewState.DRAFT,
-        db_index=True,
-    )
-    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
-    returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
-    approved_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
-    return_reason = models.TextField(_("退回原因"), blank=True)
-    version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
 

@@ -1,9 +1,9 @@
 """Every write to reported indicator values. Admin, API, tasks and commands call these.
 
-A value goes through the same review as a project's year record: the transitions
-are ``projects.review.REVIEW_TRANSITIONS``, asked through ``check_review``; there
-is no second workflow table. Each service validates, checks the workflow and the
-actor's scope (the indicator's responsible department), saves, and writes its
+A value goes through the same review as a project's year record: the review
+services call ``portfolio.review.review_act`` (the one table, locking, history);
+there is no second workflow table. Each service validates, checks the workflow and
+the actor's scope (the indicator's responsible department), saves, and writes its
 history row in the same transaction.
 """
 
@@ -13,16 +13,16 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from portfolio import review
-from portfolio.choices import AuditAction, ReviewAction, ReviewState
-from portfolio.exceptions import StaleWrite, TransitionNotAllowed
+from portfolio.choices import AuditAction, ReviewAction
+from portfolio.exceptions import StaleWrite
 from portfolio.models import Department
 from portfolio.selectors import is_administrator, is_clerk, is_supervisor, user_scope
 from portfolio.services import Actor, audit_log, diff, snapshot
 
-from .choices import EDITABLE_STATES
 from .models import Indicator, IndicatorTarget, IndicatorValue
 
 VALUE_FIELDS = ["value", "rate", "source", "reported_on", "note"]
@@ -72,23 +72,19 @@ def _check_data(data: dict[str, Any]) -> None:
         raise ValidationError({name: _("该字段不能修改。") for name in sorted(unknown)})
 
 
+def _authorize_value(actor: Actor | None, value: IndicatorValue, role: str) -> None:
+    """A value is authorized through its indicator's responsible department."""
+    _authorize(actor, value.indicator, role=role)
+
+
+def _values() -> QuerySet[IndicatorValue]:
+    """Values with what authorizing them reads (their indicator and plan)."""
+    return IndicatorValue.objects.select_related("indicator", "indicator__plan")
+
+
 def _lock(value: IndicatorValue, expected_version: int | None) -> IndicatorValue:
-    locked = (
-        IndicatorValue.objects.select_for_update()
-        .select_related("indicator", "indicator__plan")
-        .get(pk=value.pk)
-    )
-    if expected_version is not None and locked.version != expected_version:
-        raise StaleWrite(current_version=locked.version)
-    return locked
-
-
-def _not_editable(value: IndicatorValue) -> TransitionNotAllowed:
-    return TransitionNotAllowed(
-        str(_("指标年度值当前状态为“%(state)s”，不能修改；请先由督查员重新打开。"))
-        % {"state": ReviewState(value.state).label},
-        state=value.state,
-        allowed=[str(a) for a in review.allowed_review_actions(value.state)],
+    return review.lock_for_write(
+        value, expected_version=expected_version, queryset=_values()
     )
 
 
@@ -159,8 +155,7 @@ def indicator_value_update(
     _authorize(actor, value.indicator, role="clerk")
     if _is_person(actor) and not is_administrator(actor) and not is_clerk(actor):
         raise PermissionDenied(_("督查员不能直接修改填报数据，请退回由填报员修改。"))
-    if value.state not in EDITABLE_STATES:
-        raise _not_editable(value)
+    review.check_editable(value)
     before = snapshot(value, VALUE_FIELDS)
     for name, new in data.items():
         setattr(value, name, new)
@@ -174,6 +169,14 @@ def indicator_value_update(
     return value
 
 
+def _ready_to_submit(value: IndicatorValue) -> None:
+    """A submitted value is valid and has a figure, a source and a date."""
+    value.full_clean()
+    missing = value.missing_for_submit()
+    if missing:
+        raise ValidationError(missing)
+
+
 def _review(
     *,
     value: IndicatorValue,
@@ -182,39 +185,17 @@ def _review(
     reason: str = "",
     expected_version: int | None = None,
 ) -> IndicatorValue:
-    value = _lock(value, expected_version)
-    try:
-        transition = review.check_review(action, ReviewState(value.state))
-    except TransitionNotAllowed as exc:
-        # Same decision and allowed actions; worded for an indicator value.
-        allowed = "、".join(str(ReviewAction(a).label) for a in exc.allowed)
-        raise TransitionNotAllowed(
-            str(
-                _(
-                    "指标年度值当前状态为“%(state)s”，不能“%(action)s”；"
-                    "可执行的操作：%(allowed)s。"
-                )
-            )
-            % {
-                "state": ReviewState(value.state).label,
-                "action": ReviewAction(action).label,
-                "allowed": allowed or str(_("无")),
-            },
-            state=exc.state,
-            allowed=exc.allowed,
-        ) from exc
-    _authorize(actor, value.indicator, role=transition.role)
-    if transition.reason_required and not reason.strip():
-        raise ValidationError({"reason": _("请填写原因。")})
-    if action == ReviewAction.SUBMIT:
-        value.full_clean()
-        missing = value.missing_for_submit()
-        if missing:
-            raise ValidationError(missing)
-    review.review_apply(
-        instance=value, transition=transition, actor=actor, reason=reason
+    """A value through the one review service (``portfolio.review``)."""
+    return review.review_act(
+        instance=value,
+        action=action,
+        actor=actor,
+        reason=reason,
+        expected_version=expected_version,
+        authorize=_authorize_value,
+        queryset=_values(),
+        validate_submit=_ready_to_submit,
     )
-    return value
 
 
 @transaction.atomic

@@ -1,7 +1,8 @@
 """The plan and its reference data: districts, sectors, clusters, departments.
 
 Also the two cross-cutting records every app writes to: the audit trail
-(``AuditEntry``) and each user's departmental scope (``Profile``).
+(``AuditEntry``) and each user's departmental scope (``Profile``), and the abstract
+``ReviewedModel`` whose review fields every reviewed record shares.
 """
 
 from __future__ import annotations
@@ -21,9 +22,34 @@ from .choices import (
     DepartmentKind,
     DistrictKind,
     ProgressCadence,
+    ReviewState,
     Role,
     SectorTier,
 )
+
+
+class ReviewedModel(models.Model):
+    """The fields of a record that goes through the review (``portfolio.review``).
+
+    Year records and indicator values inherit them; ``review_apply`` sets the
+    timestamps and bumps ``version``, which also refuses stale writes.
+    """
+
+    state = models.CharField(
+        _("审核状态"),
+        max_length=20,
+        choices=ReviewState.choices,
+        default=ReviewState.DRAFT,
+        db_index=True,
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    return_reason = models.TextField(_("退回原因"), blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+
+    class Meta:
+        abstract = True
 
 
 class Plan(models.Model):

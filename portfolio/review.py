@@ -1,21 +1,31 @@
 """The review mechanism shared by every reviewed record.
 
-Year records, indicator values and progress updates all move along the one table
-below (draft → submitted → approved, returned, reopened); every service asks it,
-nothing else decides what is allowed.
+Year records and indicator values move along the one table below (draft →
+submitted → approved, returned, reopened); every service asks it, nothing else
+decides what is allowed. ``review_act`` is the one review service: each app's
+named services (``year_record_submit``, ``indicator_value_approve``…) call it with
+how to lock and authorize their own record. ``not_editable_error`` is the one
+"cannot be changed in this state" refusal, for services, the API and the import.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import AuditAction, ReviewAction, ReviewState
-from .exceptions import TransitionNotAllowed
-from .services import audit_log
+from .choices import EDITABLE_STATES, AuditAction, ReviewAction, ReviewState, Role
+from .exceptions import StaleWrite, TransitionNotAllowed
+from .models import ReviewedModel
+from .services import Actor, audit_log
+
+M = TypeVar("M", bound=models.Model)
+R = TypeVar("R", bound=ReviewedModel)
 
 
 @dataclass(frozen=True)
@@ -68,22 +78,38 @@ def allowed_review_actions(source: ReviewState) -> list[ReviewAction]:
     return [t.action for t in REVIEW_TRANSITIONS if t.source == source]
 
 
-def check_review(action: ReviewAction, source: ReviewState) -> ReviewTransition:
-    """The transition for ``action`` from ``source``, or TransitionNotAllowed."""
+def review_kind(instance: models.Model) -> str:
+    """What the record is called in messages: its model's name (“年度记录”…)."""
+    return str(instance._meta.verbose_name)
+
+
+def _allowed_text(allowed: list[ReviewAction]) -> str:
+    return "、".join(str(ReviewAction(a).label) for a in allowed) or str(_("无"))
+
+
+def check_review(
+    action: ReviewAction, source: ReviewState, *, kind: str | None = None
+) -> ReviewTransition:
+    """The transition for ``action`` from ``source``, or TransitionNotAllowed.
+
+    The refusal names the record's ``kind`` (``review_kind``), its state and the
+    actions the table allows from it.
+    """
     transition = review_transition(action, source)
     if transition is None:
         allowed = allowed_review_actions(source)
-        allowed_text = "、".join(str(a.label) for a in allowed) or str(_("无"))
         raise TransitionNotAllowed(
             str(
                 _(
-                    "年度记录当前状态为“%(state)s”，不能“%(action)s”；可执行的操作：%(allowed)s。"
+                    "%(kind)s当前状态为“%(state)s”，不能“%(action)s”；"
+                    "可执行的操作：%(allowed)s。"
                 )
             )
             % {
+                "kind": kind or str(_("记录")),
                 "state": ReviewState(source).label,
                 "action": ReviewAction(action).label,
-                "allowed": allowed_text,
+                "allowed": _allowed_text(allowed),
             },
             state=str(source),
             allowed=[str(a) for a in allowed],
@@ -91,15 +117,93 @@ def check_review(action: ReviewAction, source: ReviewState) -> ReviewTransition:
     return transition
 
 
-def review_apply(*, instance, transition: ReviewTransition, actor, reason: str) -> None:
-    """Move a reviewed object (year record, indicator value) along ``transition``.
+# --- Not editable in this state -----------------------------------------------
 
-    The object has ``state``, ``version`` and the review timestamps; it is locked
-    and authorized by the calling service, which runs inside its transaction.
-    Sets the timestamps, bumps the version, saves and writes the history row.
+
+def is_editable(instance: ReviewedModel) -> bool:
+    """Whether the clerk may still change the record's figures (draft, returned)."""
+    return instance.state in EDITABLE_STATES
+
+
+def not_editable_error(instance: ReviewedModel) -> TransitionNotAllowed:
+    """The refusal to change ``instance`` in its state: kind, state, what next.
+
+    Names the actions the table allows from the state and, where one of them
+    reopens the figures (return, reopen), who does it.
     """
+    state = ReviewState(instance.state)
+    allowed = allowed_review_actions(state)
+    message = str(
+        _("%(kind)s当前状态为“%(state)s”，不能修改；可执行的操作：%(allowed)s。")
+    ) % {
+        "kind": review_kind(instance),
+        "state": state.label,
+        "allowed": _allowed_text(allowed),
+    }
+    unlocking = [
+        t
+        for t in REVIEW_TRANSITIONS
+        if t.source == state and t.target in EDITABLE_STATES
+    ]
+    if unlocking:
+        message += str(_("如需更正，请由%(role)s“%(action)s”。")) % {
+            "role": Role(unlocking[0].role).label,
+            "action": "、".join(str(t.action.label) for t in unlocking),
+        }
+    return TransitionNotAllowed(
+        message, state=str(state), allowed=[str(a) for a in allowed]
+    )
+
+
+def check_editable(instance: ReviewedModel) -> None:
+    """Raise ``not_editable_error`` unless the record is draft or returned."""
+    if not is_editable(instance):
+        raise not_editable_error(instance)
+
+
+# --- Locking and applying -------------------------------------------------------
+
+
+def lock_for_write(
+    instance: M,
+    *,
+    expected_version: int | None = None,
+    queryset: models.QuerySet[M] | None = None,
+) -> M:
+    """The row of ``instance`` again, locked (select_for_update) for this transaction.
+
+    ``queryset`` says what to load with it (``select_related`` for authorizing);
+    ``expected_version``, when given, must be the row's version or the write is
+    stale (``StaleWrite``). Call inside a transaction.
+    """
+    if queryset is None:
+        queryset = type(instance)._default_manager.all()
+    locked = queryset.select_for_update().get(pk=instance.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleWrite(current_version=locked.version)
+    return locked
+
+
+def check_reason(transition: ReviewTransition, reason: str) -> None:
+    """Return and reopen need a reason; the others do not."""
     if transition.reason_required and not reason.strip():
         raise ValidationError({"reason": _("请填写原因。")})
+
+
+def review_apply(
+    *,
+    instance: ReviewedModel,
+    transition: ReviewTransition,
+    actor: Actor | None,
+    reason: str,
+) -> None:
+    """Move a reviewed record (year record, indicator value) along ``transition``.
+
+    The record is locked and authorized by the caller (``review_act``), inside its
+    transaction. Sets the timestamps, bumps the version, saves and writes the
+    history row.
+    """
+    check_reason(transition, reason)
     before_state = instance.state
     now = timezone.now()
     instance.state = transition.target
@@ -121,3 +225,44 @@ def review_apply(*, instance, transition: ReviewTransition, actor, reason: str) 
         changes={"state": [before_state, instance.state]},
         reason=reason,
     )
+
+
+# Authorizes ``actor`` to act on the locked record in the transition's role
+# ("clerk" or "supervisor"), raising PermissionDenied otherwise.
+Authorize = Callable[[Actor | None, R, str], None]
+
+
+@transaction.atomic
+def review_act(
+    *,
+    instance: R,
+    action: ReviewAction,
+    actor: Actor | None,
+    authorize: Authorize[R],
+    reason: str = "",
+    expected_version: int | None = None,
+    queryset: models.QuerySet[R] | None = None,
+    validate_submit: Callable[[R], None] | None = None,
+) -> R:
+    """Take ``action`` on a reviewed record: the one review service.
+
+    In one transaction: lock the row (``queryset`` says what to load with it) and
+    refuse a stale ``expected_version`` (``StaleWrite``); find the transition in
+    the table (``TransitionNotAllowed`` naming the kind, the state and the allowed
+    actions); ``authorize(actor, record, role)`` with the transition's role;
+    require a reason for return and reopen; on submit, ``validate_submit(record)``
+    (``ValidationError`` when the record is incomplete); then apply it
+    (timestamps, version, history row). Returns the locked, updated record.
+    """
+    record = lock_for_write(
+        instance, expected_version=expected_version, queryset=queryset
+    )
+    transition = check_review(
+        action, ReviewState(record.state), kind=review_kind(record)
+    )
+    authorize(actor, record, transition.role)
+    check_reason(transition, reason)
+    if transition.action == ReviewAction.SUBMIT and validate_submit is not None:
+        validate_submit(record)
+    review_apply(instance=record, transition=transition, actor=actor, reason=reason)
+    return record

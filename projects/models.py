@@ -8,8 +8,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.choices import ReviewState
-from portfolio.models import Cluster, Department, District, Plan, Sector
+from portfolio.models import (
+    Cluster,
+    Department,
+    District,
+    Plan,
+    ReviewedModel,
+    Sector,
+)
 from projects.choices import Phase, ProjectTable
 
 
@@ -87,8 +93,12 @@ class Project(models.Model):
             raise ValidationError({"end_year": _("完工年不能早于开工年。")})
 
 
-class YearRecord(models.Model):
-    """A project's report for one calendar year, with its own review workflow."""
+class YearRecord(ReviewedModel):
+    """A project's report for one calendar year, with its own review workflow.
+
+    The review fields (state, timestamps, return reason, version) come from
+    ``portfolio.models.ReviewedModel``.
+    """
 
     project = models.ForeignKey(
         Project,
@@ -97,13 +107,6 @@ class YearRecord(models.Model):
         related_name="year_records",
     )
     year = models.PositiveSmallIntegerField(_("年度"))
-    state = models.CharField(
-        _("审核状态"),
-        max_length=20,
-        choices=ReviewState.choices,
-        default=ReviewState.DRAFT,
-        db_index=True,
-    )
     phase = models.CharField(
         _("年度阶段"),
         max_length=20,
@@ -142,11 +145,6 @@ class YearRecord(models.Model):
     problems = models.TextField(_("存在问题"), blank=True)
     next_steps = models.TextField(_("下一步计划"), blank=True)
     due_date = models.DateField(_("报送截止日"))
-    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
-    returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
-    approved_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
-    return_reason = models.TextField(_("退回原因"), blank=True)
-    version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
 

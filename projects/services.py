@@ -10,12 +10,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portfolio import review
-from portfolio.choices import EDITABLE_STATES, AuditAction, ReviewAction, ReviewState
+from portfolio.choices import AuditAction, ReviewAction
 from portfolio.exceptions import StaleWrite, TransitionNotAllowed
 from portfolio.models import Plan
 from portfolio.selectors import is_administrator, is_clerk, is_supervisor, user_scope
@@ -64,15 +64,20 @@ def _authorize(actor: Actor | None, project: Project, *, role: str) -> None:
         raise PermissionDenied(_("只有督查员可以审核、退回或重新打开。"))
 
 
+def _authorize_record(actor: Actor | None, record: YearRecord, role: str) -> None:
+    """A year record is authorized through its project (scope, role)."""
+    _authorize(actor, record.project, role=role)
+
+
+def _records() -> QuerySet[YearRecord]:
+    """Year records with what authorizing them reads (their project and plan)."""
+    return YearRecord.objects.select_related("project", "project__plan")
+
+
 def _lock_record(record: YearRecord, expected_version: int | None) -> YearRecord:
-    locked = (
-        YearRecord.objects.select_for_update()
-        .select_related("project", "project__plan")
-        .get(pk=record.pk)
+    return review.lock_for_write(
+        record, expected_version=expected_version, queryset=_records()
     )
-    if expected_version is not None and locked.version != expected_version:
-        raise StaleWrite(current_version=locked.version)
-    return locked
 
 
 def _sync_project_phase(record: YearRecord, actor: Actor | None, reason: str) -> None:
@@ -122,13 +127,7 @@ def year_record_update(
     _authorize(actor, record.project, role="clerk")
     if _is_person(actor) and not is_administrator(actor) and not is_clerk(actor):
         raise PermissionDenied(_("督查员不能直接修改填报数据，请退回由填报员修改。"))
-    if record.state not in EDITABLE_STATES:
-        raise TransitionNotAllowed(
-            str(_("年度记录当前状态为“%(state)s”，不能修改；请先由督查员重新打开。"))
-            % {"state": ReviewState(record.state).label},
-            state=record.state,
-            allowed=[str(a) for a in review.allowed_review_actions(record.state)],
-        )
+    review.check_editable(record)
     before = snapshot(record, YEAR_RECORD_FIELDS)
     new_phase = data.get("phase", record.phase)
     if new_phase != record.phase:
@@ -162,6 +161,13 @@ def year_record_update(
     return record
 
 
+def _ready_to_submit(record: YearRecord) -> None:
+    """A submitted report is valid and says the year's phase."""
+    record.full_clean()
+    if not record.phase:
+        raise ValidationError({"phase": _("提交前请填写本年度项目阶段。")})
+
+
 def _review(
     *,
     record: YearRecord,
@@ -170,17 +176,17 @@ def _review(
     reason: str = "",
     expected_version: int | None = None,
 ) -> YearRecord:
-    record = _lock_record(record, expected_version)
-    transition = review.check_review(action, ReviewState(record.state))
-    _authorize(actor, record.project, role=transition.role)
-    if action == ReviewAction.SUBMIT:
-        record.full_clean()
-        if not record.phase:
-            raise ValidationError({"phase": _("提交前请填写本年度项目阶段。")})
-    review.review_apply(
-        instance=record, transition=transition, actor=actor, reason=reason
+    """A year record through the one review service (``portfolio.review``)."""
+    return review.review_act(
+        instance=record,
+        action=action,
+        actor=actor,
+        reason=reason,
+        expected_version=expected_version,
+        authorize=_authorize_record,
+        queryset=_records(),
+        validate_submit=_ready_to_submit,
     )
-    return record
 
 
 @transaction.atomic

@@ -44,8 +44,7 @@ from portfolio.api.base import (
 )
 from portfolio.api.export import Column
 from portfolio.api.serializers import HistoryEntrySerializer
-from portfolio.choices import EDITABLE_STATES, ReviewAction, ReviewState
-from portfolio.exceptions import TransitionNotAllowed
+from portfolio.choices import ReviewAction, ReviewState
 from portfolio.models import AuditEntry
 from projects import services
 from projects.filtersets import (
@@ -288,8 +287,8 @@ class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
     def phase(self, request, *args, **kwargs):
         project = self.get_object()
         latest = project.year_records.order_by("-year").first()
-        if latest is not None and latest.state not in EDITABLE_STATES:
-            raise _not_editable(latest)
+        if latest is not None:
+            review.check_editable(latest)
         serializer = ProjectPhaseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         expected = expected_version(request, project.version)
@@ -331,21 +330,6 @@ class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
             )
             | Q(content_type=record_type, object_id__in=record_ids)
         )
-
-
-def _not_editable(record: YearRecord) -> TransitionNotAllowed:
-    return TransitionNotAllowed(
-        str(_("年度记录当前状态为“%(state)s”，不能修改；可执行的操作：%(allowed)s。"))
-        % {
-            "state": ReviewState(record.state).label,
-            "allowed": "、".join(
-                str(a.label) for a in review.allowed_review_actions(record.state)
-            )
-            or str(_("无")),
-        },
-        state=record.state,
-        allowed=[str(a) for a in review.allowed_review_actions(record.state)],
-    )
 
 
 RECORD_EXPORT = [
@@ -445,8 +429,7 @@ class YearRecordViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet
 
     def partial_update(self, request, *args, **kwargs):
         record = self.get_object()
-        if record.state not in EDITABLE_STATES:
-            raise _not_editable(record)
+        review.check_editable(record)
         serializer = YearRecordUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data, reason = serializer.service_data()
@@ -462,7 +445,9 @@ class YearRecordViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet
     def _review(self, request, review_action: ReviewAction, service, *, reason: bool):
         record = self.get_object()
         # The state first: a refused action is 409 whatever the body says.
-        review.check_review(review_action, ReviewState(record.state))
+        review.check_review(
+            review_action, ReviewState(record.state), kind=review.review_kind(record)
+        )
         kwargs = {}
         if reason:
             serializer = ReasonSerializer(data=request.data)

@@ -20,10 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.choices import (
-    EDITABLE_STATES,
-    AuditAction,
-)
+from portfolio import review
+from portfolio.choices import AuditAction
 from portfolio.exceptions import StaleWrite
 from portfolio.selectors import user_scope
 from portfolio.services import Actor, audit_log, diff, snapshot
@@ -249,7 +247,12 @@ def _check_never_decreasing(update: ProgressUpdate) -> None:
 
 
 def _check_record_open(record: YearRecord) -> None:
-    if record.state not in EDITABLE_STATES:
+    """Updates are filed and corrected only while the year record is editable.
+
+    A progress update has no review of its own: it follows its year record's.
+    The refusal stays a validation error of the ``year_record`` field.
+    """
+    if not review.is_editable(record):
         raise ValidationError(
             {
                 "year_record": _(
@@ -343,10 +346,9 @@ def progress_update_submit(
     unknown = set(data) - set(PROGRESS_FIELDS)
     if unknown:
         raise ValidationError({name: _("该字段不能修改。") for name in sorted(unknown)})
-    record = (
-        YearRecord.objects.select_for_update()
-        .select_related("project", "project__plan")
-        .get(pk=year_record.pk)
+    record = review.lock_for_write(
+        year_record,
+        queryset=YearRecord.objects.select_related("project", "project__plan"),
     )
     _authorize(actor, record.project, role="clerk")
     _check_record_open(record)
@@ -428,13 +430,13 @@ def progress_update_change(
     unknown = set(data) - set(PROGRESS_FIELDS)
     if unknown:
         raise ValidationError({name: _("该字段不能修改。") for name in sorted(unknown)})
-    locked = (
-        ProgressUpdate.objects.select_for_update()
-        .select_related("year_record", "year_record__project")
-        .get(pk=update.pk)
+    locked = review.lock_for_write(
+        update,
+        expected_version=expected_version,
+        queryset=ProgressUpdate.objects.select_related(
+            "year_record", "year_record__project"
+        ),
     )
-    if expected_version is not None and locked.version != expected_version:
-        raise StaleWrite(current_version=locked.version)
     _authorize(actor, locked.year_record.project, role="clerk")
     _check_record_open(locked.year_record)
     before = snapshot(locked, PROGRESS_FIELDS)

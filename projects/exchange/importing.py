@@ -45,7 +45,7 @@ from django.db import transaction
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from portfolio.choices import EDITABLE_STATES, ReviewState
+from portfolio import review
 from portfolio.exceptions import TransitionNotAllowed
 from portfolio.selectors import user_scope
 from portfolio.services import Actor
@@ -591,11 +591,10 @@ def _import_row(sheet_row, key, records, scope, actor, source, result) -> None:
             )
         )
         return
-    if record.state not in EDITABLE_STATES:
+    if not review.is_editable(record):
         result.errors.append(
             CellError(
-                f"年度记录状态为“{ReviewState(record.state).label}”，不能修改；"
-                "如需更正请联系督查员重新打开或退回。",
+                review.not_editable_error(record).message,
                 row=row,
                 column=COLUMNS_BY_NAME["state"],
             )
