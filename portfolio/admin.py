@@ -21,6 +21,7 @@ from .models import (
     District,
     Plan,
     Profile,
+    RoleGroup,
     Sector,
     Tombstone,
 )
@@ -341,6 +342,20 @@ admin.site.unregister(User)
 @admin.register(User)
 class ScopedUserAdmin(UserAdmin):
     inlines = [ProfileInline]
+
+
+@admin.register(RoleGroup)
+class RoleGroupAdmin(admin.ModelAdmin):
+    """Which user group carries which role; the three roles are fixed."""
+
+    list_display = ["role", "group"]
+    readonly_fields = ["role"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Profile)
