@@ -28,16 +28,11 @@ Decisions where files are hostile:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
-import secrets
-import tempfile
-import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -627,41 +622,3 @@ def _import_row(sheet_row, key, records, scope, actor, source, result) -> None:
         result.errors.extend(_service_errors(exc, row))
         return
     result.changed.append(RowChange(row, record, changes))
-
-
-# --- Uploads kept between the preview and the commit ----------------------------------
-
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "bazhong-imports"
-UPLOAD_TTL_SECONDS = 24 * 3600
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-
-
-def upload_store(file: IO[bytes]) -> tuple[str, str]:
-    """Keep an upload for its commit; return ``(token, sha256)``. Old ones go."""
-    UPLOAD_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
-    cutoff = time.time() - UPLOAD_TTL_SECONDS
-    for old in UPLOAD_DIR.glob("*.xlsx"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(24)
-    digest = hashlib.sha256()
-    file.seek(0)
-    with open(UPLOAD_DIR / f"{token}.xlsx", "wb") as out:
-        for chunk in iter(lambda: file.read(64 * 1024), b""):
-            digest.update(chunk)
-            out.write(chunk)
-    file.seek(0)
-    return token, digest.hexdigest()
-
-
-def upload_path(token: str) -> Path | None:
-    if not _TOKEN.match(token or ""):
-        return None
-    path = UPLOAD_DIR / f"{token}.xlsx"
-    return path if path.exists() else None
-
-
-def upload_discard(token: str) -> None:
-    path = upload_path(token)
-    if path is not None:
-        path.unlink(missing_ok=True)
