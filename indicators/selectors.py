@@ -87,11 +87,6 @@ def progress_by_indicator(
     return {i.code: indicator_progress_by_year(i) for i in indicators}
 
 
-def progress_of(indicator: Indicator, year: int) -> Progress:
-    """The progress of one indicator in one year."""
-    return indicator_progress(indicator, year)
-
-
 def _number(value) -> str | None:
     if value is None:
         return None

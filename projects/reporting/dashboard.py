@@ -132,9 +132,6 @@ class IndicatorRow:
     # The target's words for every year of the plan ("—" where none), for tables.
     year_texts: list[tuple[int, str]] = field(default_factory=list)
 
-    def target_for(self, year: int) -> Decimal | None:
-        return next((value for y, value, _ in self.targets if y == year), None)
-
 
 @dataclass
 class Dashboard:
