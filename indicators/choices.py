@@ -52,8 +52,6 @@ class ProgressStatus(models.TextChoices):
 REPORTED_STATES = frozenset({ReviewState.SUBMITTED, ReviewState.APPROVED})
 # The department may still change the figures in these states.
 EDITABLE_STATES = frozenset({ReviewState.DRAFT, ReviewState.RETURNED})
-# Statuses the alerts report (see selectors.indicators_behind_or_unreported).
-ALERT_STATUSES = frozenset({ProgressStatus.BEHIND, ProgressStatus.NOT_REPORTED})
 # Worst first: the status of an indicator in a year is the worst of its targets'.
 STATUS_SEVERITY = {
     ProgressStatus.BEHIND: 3,

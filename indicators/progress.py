@@ -47,14 +47,6 @@ from .models import Indicator, IndicatorTarget, IndicatorValue
 RATE_PLACES = Decimal("0.01")
 LEVEL_PLACES = Decimal("0.0001")
 HUNDRED = Decimal(100)
-LEVEL_KINDS = frozenset(
-    {
-        TargetKind.AT_LEAST,
-        TargetKind.AT_MOST,
-        TargetKind.RANGE,
-        TargetKind.APPROXIMATE,
-    }
-)
 
 HIGHER, LOWER, BAND = "higher", "lower", "band"
 

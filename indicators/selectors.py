@@ -6,7 +6,8 @@ plain arguments and returns plain objects:
 - ``indicators_queryset()``: indicators with what progress needs, prefetched;
 - ``progress_by_indicator(indicators)``: ``{code: [Progress for 2021..2025]}``;
 - ``indicator_progress_rows(indicator)``: one indicator's progress as plain dicts;
-- ``indicators_behind_or_unreported(today)``: what the alerts should report.
+- ``indicators_behind_or_unreported(today)``: what the alerts should report, the
+  entry point for indicator alerts (docs/indicators.md).
 """
 
 from __future__ import annotations
@@ -29,10 +30,6 @@ from .progress import (
     indicator_progress_by_year,
     plan_years,
 )
-
-# A year's figures are statistics published in the following spring: a value for
-# year Y is due by this (month, day) of Y + 1. Override in settings.
-DEFAULT_REPORT_DUE = (3, 31)
 
 
 def indicators_queryset() -> QuerySet[Indicator]:
@@ -62,8 +59,12 @@ def indicator_values_for(user_or_scope) -> QuerySet[IndicatorValue]:
 
 
 def value_due_date(plan: Plan, year: int) -> dt.date:
-    """When the value of ``year`` is due: by default 31 March of the next year."""
-    month, day = getattr(settings, "INDICATOR_REPORT_DUE", DEFAULT_REPORT_DUE)
+    """When the value of ``year`` is due: by default 31 March of the next year.
+
+    The day is ``settings.INDICATOR_REPORT_DUE`` (month, day) of ``year + 1``:
+    statistics are published the following spring.
+    """
+    month, day = settings.INDICATOR_REPORT_DUE
     while True:
         try:
             return dt.date(year + 1, month, day)
@@ -84,11 +85,6 @@ def progress_by_indicator(
     """``{code: [progress in each plan year]}``; pass a prefetched queryset."""
     indicators = indicators_queryset() if indicators is None else indicators
     return {i.code: indicator_progress_by_year(i) for i in indicators}
-
-
-def progress_of(indicator: Indicator, year: int) -> Progress:
-    """The progress of one indicator in one year."""
-    return indicator_progress(indicator, year)
 
 
 def _number(value) -> str | None:

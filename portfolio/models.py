@@ -351,11 +351,6 @@ class ApiClient(models.Model):
         """How the client's changes are signed in the history."""
         return f"API 客户端 {self.name}"
 
-    def is_usable(self, now) -> bool:
-        return self.revoked_at is None and (
-            self.expires_at is None or self.expires_at > now
-        )
-
 
 class Tombstone(models.Model):
     """A deleted object, so that clients syncing with ``updated_since`` see it go.

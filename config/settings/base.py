@@ -8,6 +8,7 @@ defaults (a SQLite file, kombu's filesystem transport, the console) so that
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -212,6 +213,21 @@ SPECTACULAR_SETTINGS = {
 PORTFOLIO_REMINDER_DAYS = env.list(
     "PORTFOLIO_REMINDER_DAYS", cast=int, default=[14, 7, 1]
 )
+
+# --- Indicators (indicators.selectors.value_due_date) ---------------------------
+# An indicator's value for year Y is a statistic published the following spring, due
+# on this day of Y + 1: "MM-DD", by default "03-31" (31 March). The code reads it as
+# (month, day); a day past the month's end ("02-30") means the month's last day.
+_report_due = env("INDICATOR_REPORT_DUE", default="03-31")
+try:
+    INDICATOR_REPORT_DUE = tuple(int(part) for part in _report_due.split("-"))
+    _month, _day = INDICATOR_REPORT_DUE
+    if not (1 <= _month <= 12 and 1 <= _day <= 31):
+        raise ValueError(_report_due)
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"INDICATOR_REPORT_DUE must be MM-DD (e.g. 03-31), not {_report_due!r}"
+    ) from exc
 
 # --- Deadline and overdue notices (projects.rules, projects.alerts) -------------
 # M: days a returned report may wait for resubmission (never before its due date);

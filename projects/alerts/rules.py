@@ -22,9 +22,10 @@ every year; the source notice (``report_overdue/2025``) for escalations.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -32,7 +33,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -46,6 +47,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Concat, TruncDate
+from django.utils import timezone
 
 from portfolio.choices import UNSUBMITTED_STATES, ReviewState, Role
 from portfolio.models import Department, Profile, RoleGroup
@@ -470,3 +472,24 @@ def rule_create(rule: Rule, today: dt.date, now: dt.datetime) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return max(cursor.rowcount, 0)
+
+
+@transaction.atomic
+def health_red_notices_open(
+    *, project_ids: Iterable[int], today: dt.date | None = None
+) -> int:
+    """Open the ``health_red`` notices of projects that have just turned red.
+
+    The daily scan's rule, narrowed to these projects, so that their supervisors
+    see the notice now rather than at the next scan. The period is the same (the
+    day the light turned red), so the scan then finds the notices there and opens
+    no second one. Returns the number of notices opened.
+    """
+    ids = list(project_ids)
+    if not ids:
+        return 0
+    rule = dataclasses.replace(
+        RULES_BY_KIND[NoticeKind.HEALTH_RED],
+        items=lambda day: health_red_items(day).filter(pk__in=ids),
+    )
+    return rule_create(rule, today or timezone.localdate(), timezone.now())

@@ -151,27 +151,69 @@ def plan_load(*, actor: Actor | None = "命令 load_plan", today: dt.date | None
     data = load_json(PLAN_FIXTURE)
     report = LoadReport()
     roles_ensure()
+    plan = _plan_ensure(data["plan"], actor, report)
+    districts = _districts_ensure(data["districts"], report)
+    sectors = _sectors_ensure(plan, data["sectors"], report)
+    _clusters_ensure(plan, data["clusters"], districts, report)
+    departments = _departments_ensure(
+        load_json(DEPARTMENTS_FIXTURE)["departments"], districts, sectors, report
+    )
+    government_of = {
+        d.district_id: d for d in departments.values() if d.district_id is not None
+    }
+    existing = {
+        p.code: p
+        for p in Project.objects.filter(plan=plan).select_related("district", "sector")
+    }
+    for row in data["projects"]:
+        seed_values = _seed_values(row, districts, sectors)
+        project = existing.get(row["code"])
+        if project is None:
+            _project_create(
+                plan, row, seed_values, districts, sectors, government_of, actor
+            )
+            report.count(report.created, "项目")
+        else:
+            _project_refresh(project, seed_values, districts, sectors, actor, report)
 
-    plan_row = data["plan"]
-    plan = Plan.objects.filter(code=plan_row["code"]).first()
+    _load_indicators(plan, data["indicators"], report)
+
+    for year in range(plan.start_year, today.year + 1):
+        report.year_records += len(year_open(plan=plan, year=year, actor=actor))
+    return report
+
+
+def _plan_ensure(row: dict, actor: Actor | None, report: LoadReport) -> Plan:
+    """The plan of ``row`` (by its code), created when missing."""
+    plan = Plan.objects.filter(code=row["code"]).first()
     if plan is None:
-        plan = Plan(**plan_row)
+        plan = Plan(**row)
         plan.full_clean()
         plan.save()
         audit_log(instance=plan, action=AuditAction.LOAD, actor=actor)
         report.count(report.created, "规划")
+    return plan
 
+
+def _districts_ensure(rows: list[dict], report: LoadReport) -> dict[str, District]:
+    """Every district by code; the plan's missing ones created."""
     districts = {d.code: d for d in District.objects.all()}
-    for row in data["districts"]:
+    for row in rows:
         if row["code"] not in districts:
             district = District(**row)
             district.full_clean()
             district.save()
             districts[district.code] = district
             report.count(report.created, "县区")
+    return districts
 
+
+def _sectors_ensure(
+    plan: Plan, rows: list[dict], report: LoadReport
+) -> dict[str, Sector]:
+    """The plan's sectors by code; missing ones created."""
     sectors = {s.code: s for s in Sector.objects.filter(plan=plan)}
-    for row in data["sectors"]:
+    for row in rows:
         if row["code"] not in sectors:
             values = {k: v for k, v in row.items() if k != "tier_text"}
             sector = Sector(plan=plan, **values)
@@ -179,9 +221,15 @@ def plan_load(*, actor: Actor | None = "命令 load_plan", today: dt.date | None
             sector.save()
             sectors[sector.code] = sector
             report.count(report.created, "产业")
+    return sectors
 
+
+def _clusters_ensure(
+    plan: Plan, rows: list[dict], districts: dict[str, District], report: LoadReport
+) -> None:
+    """The plan's clusters, with their districts; missing ones created."""
     clusters = {c.code: c for c in Cluster.objects.filter(plan=plan)}
-    for row in data["clusters"]:
+    for row in rows:
         if row["code"] not in clusters:
             values = {k: v for k, v in row.items() if k != "districts"}
             values["planned_output"] = Decimal(values["planned_output"])
@@ -192,8 +240,16 @@ def plan_load(*, actor: Actor | None = "命令 load_plan", today: dt.date | None
             clusters[cluster.code] = cluster
             report.count(report.created, "集聚区")
 
+
+def _departments_ensure(
+    rows: list[dict],
+    districts: dict[str, District],
+    sectors: dict[str, Sector],
+    report: LoadReport,
+) -> dict[str, Department]:
+    """Every department by code; missing ones created with their sectors."""
     departments = {d.code: d for d in Department.objects.all()}
-    for row in load_json(DEPARTMENTS_FIXTURE)["departments"]:
+    for row in rows:
         if row["code"] not in departments:
             department = Department(
                 code=row["code"],
@@ -208,75 +264,86 @@ def plan_load(*, actor: Actor | None = "命令 load_plan", today: dt.date | None
             )
             departments[department.code] = department
             report.count(report.created, "责任单位")
-    government_of = {
-        d.district_id: d for d in departments.values() if d.district_id is not None
-    }
+    return departments
 
-    existing = {
-        p.code: p
-        for p in Project.objects.filter(plan=plan).select_related("district", "sector")
-    }
-    for row in data["projects"]:
-        seed_values = _seed_values(row, districts, sectors)
-        project = existing.get(row["code"])
-        if project is None:
-            district = districts[row["district"]]
-            project = Project(
-                plan=plan,
-                code=row["code"],
-                table=row["table"],
-                number=row["number"],
-                name=row["name"],
-                district=district,
-                sector=sectors[row["sector"]],
-                department=government_of[district.pk],
-                period=row["period"],
-                start_year=row["start_year"],
-                end_year=row["end_year"],
-                content=row["content"],
-                seed=seed_values,
-            )
-            project.full_clean()
-            project.save()
-            audit_log(instance=project, action=AuditAction.LOAD, actor=actor)
-            report.count(report.created, "项目")
+
+def _project_create(
+    plan: Plan,
+    row: dict,
+    seed_values: dict,
+    districts: dict[str, District],
+    sectors: dict[str, Sector],
+    government_of: dict[int, Department],
+    actor: Actor | None,
+) -> Project:
+    """A project of the plan not in the database yet, under its district's
+    government, remembering what was loaded (``seed``)."""
+    district = districts[row["district"]]
+    project = Project(
+        plan=plan,
+        code=row["code"],
+        table=row["table"],
+        number=row["number"],
+        name=row["name"],
+        district=district,
+        sector=sectors[row["sector"]],
+        department=government_of[district.pk],
+        period=row["period"],
+        start_year=row["start_year"],
+        end_year=row["end_year"],
+        content=row["content"],
+        seed=seed_values,
+    )
+    project.full_clean()
+    project.save()
+    audit_log(instance=project, action=AuditAction.LOAD, actor=actor)
+    return project
+
+
+def _project_refresh(
+    project: Project,
+    seed_values: dict,
+    districts: dict[str, District],
+    sectors: dict[str, Sector],
+    actor: Actor | None,
+    report: LoadReport,
+) -> None:
+    """Bring an existing project to the plan, field by field, where nobody edited it.
+
+    A field whose current value is no longer the one last loaded (``seed``) was
+    changed by a clerk: it is kept, and reported if the plan now says otherwise.
+    """
+    current = _current_values(project)
+    previous_seed = project.seed or seed_values
+    changes = {}
+    for name in SEEDED_PROJECT_FIELDS:
+        if seed_values[name] == previous_seed.get(name) == current[name]:
             continue
-        current = _current_values(project)
-        previous_seed = project.seed or seed_values
-        changes = {}
-        for name in SEEDED_PROJECT_FIELDS:
-            if seed_values[name] == previous_seed.get(name) == current[name]:
-                continue
-            if current[name] != previous_seed.get(name):
-                if current[name] != seed_values[name]:
-                    report.kept.append(f"{project.code} {name}")
-                continue
-            changes[name] = [current[name], seed_values[name]]
-        if changes or project.seed != seed_values:
-            for name, (_, value) in changes.items():
-                if name == "district":
-                    project.district = districts[value]
-                elif name == "sector":
-                    project.sector = sectors[value]
-                else:
-                    setattr(project, name, value)
-            project.seed = seed_values
-            project.full_clean()
-            project.save()
-            if changes:
-                audit_log(
-                    instance=project,
-                    action=AuditAction.LOAD,
-                    actor=actor,
-                    changes=changes,
-                )
-                report.count(report.updated, "项目")
-
-    _load_indicators(plan, data["indicators"], report)
-
-    for year in range(plan.start_year, today.year + 1):
-        report.year_records += len(year_open(plan=plan, year=year, actor=actor))
-    return report
+        if current[name] != previous_seed.get(name):
+            if current[name] != seed_values[name]:
+                report.kept.append(f"{project.code} {name}")
+            continue
+        changes[name] = [current[name], seed_values[name]]
+    if not changes and project.seed == seed_values:
+        return
+    for name, (_, value) in changes.items():
+        if name == "district":
+            project.district = districts[value]
+        elif name == "sector":
+            project.sector = sectors[value]
+        else:
+            setattr(project, name, value)
+    project.seed = seed_values
+    project.full_clean()
+    project.save()
+    if changes:
+        audit_log(
+            instance=project,
+            action=AuditAction.LOAD,
+            actor=actor,
+            changes=changes,
+        )
+        report.count(report.updated, "项目")
 
 
 def _load_indicators(plan: Plan, rows: list[dict], report: LoadReport) -> None:

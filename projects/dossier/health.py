@@ -54,8 +54,8 @@ from projects.models import Project, YearRecord
 logger = logging.getLogger(__name__)
 
 # Sent (after commit) with ``project_ids`` when projects have just turned red.
-# The alerts app connects a receiver that sends a notice to each project's
-# supervisors; see docs/dossier.md.
+# The alerts app receives it (``projects.alerts.receivers``) and opens a notice to
+# each project's supervisors; see docs/dossier.md.
 project_turned_red = Signal()
 
 # The actor named in history when a write elsewhere refreshes the light.
@@ -241,8 +241,8 @@ def health_for(
 def on_project_turned_red(project_ids: list[int]) -> None:
     """Hook called once, after commit, with the projects that have just turned red.
 
-    Sends ``project_turned_red``; the lead connects the alerts app's notice
-    service to it so that each project's supervisors get one notice.
+    Sends ``project_turned_red``; the alerts app's receiver opens one notice for
+    each of the project's supervisors (the dossier may not import the alerts).
     """
     if not project_ids:
         return

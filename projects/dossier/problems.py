@@ -33,8 +33,6 @@ from .choices import (
 from .health import HEALTH_ACTOR, health_refresh
 from .models import CoordinationProblem, ProgressUpdate
 
-PROBLEM_FIELDS = ["description", "owner_department_id", "due_date"]
-
 
 def _authorize_problem(
     actor: Actor | None, problem: CoordinationProblem, role: str

@@ -31,7 +31,7 @@ from projects.dossier.choices import (
 from projects.dossier.health import HEALTH_ACTOR, health_refresh
 from projects.dossier.models import ProgressUpdate, ProjectDossier
 from projects.dossier.problems import problem_raise
-from projects.dossier.selectors import period_parse
+from projects.dossier.selectors import Period, period_parse
 from projects.models import Project, YearRecord
 from projects.services import _authorize, _is_person, year_record_update
 
@@ -326,6 +326,31 @@ def _refresh_health(project_ids: list[int]) -> None:
     health_refresh(project_ids=project_ids, actor=HEALTH_ACTOR)
 
 
+def _check_period_open(record: YearRecord, found: Period, today: dt.date) -> None:
+    """Refuse a period outside the record's year, not begun yet, or already filed."""
+    if found.start.year != record.year:
+        raise ValidationError(
+            {
+                "period": _("报告期 %(key)s 不属于 %(year)s 年度记录。")
+                % {"key": found.key, "year": record.year}
+            }
+        )
+    if found.start > today:
+        raise ValidationError(
+            {
+                "period": _("报告期 %(key)s 尚未开始，不能提前填报。")
+                % {"key": found.key}
+            }
+        )
+    if ProgressUpdate.objects.filter(year_record=record, period=found.key).exists():
+        raise ValidationError(
+            {
+                "period": _("%(key)s 的进度更新已报送，请修改已有记录。")
+                % {"key": found.key}
+            }
+        )
+
+
 @transaction.atomic
 def progress_update_submit(
     *,
@@ -354,27 +379,7 @@ def progress_update_submit(
     _check_record_open(record)
     cadence = record.project.plan.progress_cadence
     found = period_parse(cadence, period)
-    if found.start.year != record.year:
-        raise ValidationError(
-            {
-                "period": _("报告期 %(key)s 不属于 %(year)s 年度记录。")
-                % {"key": found.key, "year": record.year}
-            }
-        )
-    if found.start > today:
-        raise ValidationError(
-            {
-                "period": _("报告期 %(key)s 尚未开始，不能提前填报。")
-                % {"key": found.key}
-            }
-        )
-    if ProgressUpdate.objects.filter(year_record=record, period=found.key).exists():
-        raise ValidationError(
-            {
-                "period": _("%(key)s 的进度更新已报送，请修改已有记录。")
-                % {"key": found.key}
-            }
-        )
+    _check_period_open(record, found, today)
     update = ProgressUpdate(
         year_record=record,
         period=found.key,

@@ -4,9 +4,10 @@ Two mixins, one for the project page and one for the year-record page; the
 bootstrap app composes them with the other apps' parts (``projects.bootstrap.admin``)
 and registers each page once.
 
-The import is two steps: the upload is checked and kept under a token, the
-preview shows every change (before → after) and every error; the commit
-re-reads the kept file and validates it again before saving anything.
+The import is two steps: the upload is checked and kept in the database under a
+token (``ImportPreview``, so any server can take the next step), the preview
+shows every change (before → after) and every error; the commit re-reads the
+kept file and validates it again before saving anything.
 """
 
 from __future__ import annotations
@@ -23,10 +24,8 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.selectors import current_plan
-from projects.exchange import excel, importing
+from projects.exchange import excel, importing, previews
 from projects.selectors import year_records_for
-
-SESSION_KEY = "excel_imports"
 
 
 def _years(request) -> list[int]:
@@ -190,13 +189,13 @@ class ExcelYearRecordAdminMixin:
                 except importing.ImportRefused as exc:
                     errors = exc.errors
                 else:
-                    token, digest = importing.upload_store(upload)
-                    kept = request.session.get(SESSION_KEY, {})
-                    kept[token] = {"filename": upload.name[:120], "sha256": digest}
-                    request.session[SESSION_KEY] = kept
+                    preview = previews.import_preview_create(
+                        file=upload, uploaded_by=request.user, filename=upload.name
+                    )
                     return HttpResponseRedirect(
                         reverse(
-                            "admin:projects_yearrecord_import_preview", args=[token]
+                            "admin:projects_yearrecord_import_preview",
+                            args=[preview.token],
                         )
                     )
         else:
@@ -212,26 +211,25 @@ class ExcelYearRecordAdminMixin:
     def import_preview_view(self, request, token):
         if not self.has_change_permission(request):
             raise PermissionDenied
-        kept = request.session.get(SESSION_KEY, {})
-        path_ = importing.upload_path(token)
-        if token not in kept or path_ is None:
-            messages.error(request, _("上传的文件已失效，请重新上传。"))
+        try:
+            preview = previews.import_preview_get(token=token, user=request.user)
+        except previews.PreviewUnavailable as exc:
+            messages.error(request, exc.message)
             return HttpResponseRedirect(reverse("admin:projects_yearrecord_import"))
-        filename = kept[token]["filename"]
+        filename = preview.filename
         commit = request.method == "POST" and "commit" in request.POST
         refused = []
         result = None
-        with open(path_, "rb") as file:
-            try:
-                result = importing.year_records_import(
-                    file=file, actor=request.user, commit=commit, filename=filename
-                )
-            except importing.ImportRefused as exc:
-                refused = exc.errors
+        try:
+            result = previews.import_preview_run(
+                preview=preview, actor=request.user, commit=commit
+            )
+        except importing.ImportRefused as exc:
+            refused = exc.errors
+        except previews.PreviewUnavailable as exc:  # committed meanwhile
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(reverse("admin:projects_yearrecord_import"))
         if result is not None and result.committed:
-            importing.upload_discard(token)
-            kept.pop(token, None)
-            request.session[SESSION_KEY] = kept
             messages.success(
                 request,
                 _(

@@ -49,7 +49,6 @@ TABLE_TITLES: dict[int, str] = {
     6: "巴中市“十四五”教育重大项目表",
     7: "巴中市“十四五”医疗卫生重大项目表",
 }
-PLAN_HEADERS = ["序号", "项目名称", "县区", "建设年限", "建设规模及内容"]
 
 # Cell kinds: how a value is written and how wide its column may grow.
 INT, MONEY, PERCENT, TEXT, LONG_TEXT = "int", "money", "percent", "text", "long"
@@ -338,7 +337,6 @@ TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
     TemplateColumn("next_steps", "下一步计划", LONG_TEXT, "next_steps"),
     TemplateColumn("reason", "阶段变更原因", TEXT),
 )
-TEMPLATE_HEADERS = [column.header for column in TEMPLATE_COLUMNS]
 # What a clerk may type in the phase column, keyed by the phase's code: the words
 # the offices write in their files, which must keep meaning the same phase whatever
 # the interface calls it. The current label is accepted too.

@@ -28,16 +28,11 @@ Decisions where files are hostile:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
-import secrets
-import tempfile
-import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -257,8 +252,20 @@ def sheet_read(file: IO[bytes]) -> list[SheetRow]:
     """The template's data rows, after refusing a sheet of the wrong shape.
 
     The workbook is loaded in full (not read-only) because merged cells and
-    data types are needed; ``file_check`` has bounded its size already.
+    data types are needed; ``file_check`` has bounded its size already. The
+    headers are checked first: on a sheet that is not the template, the other
+    checks would only add noise.
     """
+    ws = _template_sheet(file)
+    for check in (_header_errors, _content_errors):
+        errors = check(ws)
+        if errors:
+            raise ImportRefused(errors)
+    return _data_rows(ws)
+
+
+def _template_sheet(file: IO[bytes]):
+    """The template's sheet of the workbook; refused if unreadable or missing."""
     try:
         workbook = load_workbook(file, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds on broken parts
@@ -279,8 +286,12 @@ def sheet_read(file: IO[bytes]) -> list[SheetRow]:
                 )
             ]
         )
-    ws = workbook[TEMPLATE_SHEET]
-    errors: list[CellError] = []
+    return workbook[TEMPLATE_SHEET]
+
+
+def _header_errors(ws) -> list[CellError]:
+    """A header renamed, moved or missing, cell by cell."""
+    errors = []
     for index, column in enumerate(TEMPLATE_COLUMNS, start=1):
         cell = ws.cell(row=HEADER_ROW, column=index)
         if _clean_header(cell.value) != _clean_header(column.header):
@@ -292,8 +303,12 @@ def sheet_read(file: IO[bytes]) -> list[SheetRow]:
                     cell=cell.coordinate,
                 )
             )
-    if errors:
-        raise ImportRefused(errors)
+    return errors
+
+
+def _content_errors(ws) -> list[CellError]:
+    """Merged cells below the title, too many rows, formulas anywhere."""
+    errors = []
     for merged in ws.merged_cells.ranges:
         if merged.max_row > TITLE_ROW:
             errors.append(
@@ -319,8 +334,13 @@ def sheet_read(file: IO[bytes]) -> list[SheetRow]:
                 cell=formulas[0],
             )
         )
-    if errors:
-        raise ImportRefused(errors)
+    return errors
+
+
+def _data_rows(ws) -> list[SheetRow]:
+    """The rows below the headers that hold anything; refused if anything is typed
+    right of the template's columns."""
+    errors: list[CellError] = []
     rows = []
     width = len(TEMPLATE_COLUMNS)
     for cells in ws.iter_rows(min_row=FIRST_DATA_ROW, max_row=ws.max_row):
@@ -534,80 +554,26 @@ def year_records_import(
 
 
 def _import_row(sheet_row, key, records, scope, actor, source, result) -> None:
+    """Check one row and save it through the year-record service.
+
+    A refused row adds its errors to ``result`` and saves nothing; the caller
+    rolls everything back if any row was refused.
+    """
     row = sheet_row.row
-    code, year, version = key
-    record = records.get(code)
-    key_column = COLUMNS_BY_NAME["key"]
+    _code, _year, version = key
+    record = _row_record(sheet_row, key, records, scope, result)
     if record is None:
-        result.errors.append(
-            CellError(
-                f"找不到项目 {code} 的 {year} 年度记录。", row=row, column=key_column
-            )
-        )
         return
-    if scope is not None and not scope.covers_project(record.project):
-        result.errors.append(
-            CellError(
-                f"项目“{record.project.name}”不在您的负责范围内，不能导入。",
-                row=row,
-                column=key_column,
-            )
-        )
+    parsed = _row_changes(sheet_row, record, result)
+    if parsed is None:
         return
-    data: dict[str, Any] = {}
-    changes: list[CellChange] = []
-    cell_errors = []
-    for name, column in FIELD_COLUMN.items():
-        cell = sheet_row.cells[column.name]
-        try:
-            if name == "phase":
-                value = phase_parse(cell)
-            elif column.kind in (MONEY, PERCENT):
-                value = number_parse(cell, column)
-            else:
-                value = text_parse(cell)
-        except CellInvalid as exc:
-            cell_errors.append(CellError(str(exc), row=row, column=column))
-            continue
-        current = getattr(record, name)
-        if not _same(name, current, value):
-            data[name] = value
-            changes.append(
-                CellChange(column, _display(name, current), _display(name, value))
-            )
-    reason = text_parse(sheet_row.cells["reason"])
-    if cell_errors:
-        result.errors.extend(cell_errors)
-        return
+    data, changes = parsed
     if not data:
         return
-    if record.version != version:
-        result.errors.append(
-            CellError(
-                f"该记录在模板下载后已被修改（下载时版本 {version}，当前版本 "
-                f"{record.version}）；请重新下载模板后填写。",
-                row=row,
-                column=key_column,
-            )
-        )
-        return
-    if not review.is_editable(record):
-        result.errors.append(
-            CellError(
-                review.not_editable_error(record).message,
-                row=row,
-                column=COLUMNS_BY_NAME["state"],
-            )
-        )
-        return
-    if data.get("phase") in workflow.PHASES_NEEDING_REASON and not reason:
-        result.errors.append(
-            CellError(
-                "阶段改为停缓建或取消时须填写原因。",
-                row=row,
-                column=COLUMNS_BY_NAME["reason"],
-            )
-        )
+    reason = text_parse(sheet_row.cells["reason"])
+    refusal = _row_refusal(row, record, data, version, reason)
+    if refusal is not None:
+        result.errors.append(refusal)
         return
     try:
         services.year_record_update(
@@ -628,39 +594,86 @@ def _import_row(sheet_row, key, records, scope, actor, source, result) -> None:
     result.changed.append(RowChange(row, record, changes))
 
 
-# --- Uploads kept between the preview and the commit ----------------------------------
-
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "bazhong-imports"
-UPLOAD_TTL_SECONDS = 24 * 3600
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-
-
-def upload_store(file: IO[bytes]) -> tuple[str, str]:
-    """Keep an upload for its commit; return ``(token, sha256)``. Old ones go."""
-    UPLOAD_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
-    cutoff = time.time() - UPLOAD_TTL_SECONDS
-    for old in UPLOAD_DIR.glob("*.xlsx"):
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(24)
-    digest = hashlib.sha256()
-    file.seek(0)
-    with open(UPLOAD_DIR / f"{token}.xlsx", "wb") as out:
-        for chunk in iter(lambda: file.read(64 * 1024), b""):
-            digest.update(chunk)
-            out.write(chunk)
-    file.seek(0)
-    return token, digest.hexdigest()
-
-
-def upload_path(token: str) -> Path | None:
-    if not _TOKEN.match(token or ""):
+def _row_record(sheet_row, key, records, scope, result) -> YearRecord | None:
+    """The year record a row's key names, if it exists and is in the user's scope."""
+    code, year, _version = key
+    record = records.get(code)
+    key_column = COLUMNS_BY_NAME["key"]
+    if record is None:
+        result.errors.append(
+            CellError(
+                f"找不到项目 {code} 的 {year} 年度记录。",
+                row=sheet_row.row,
+                column=key_column,
+            )
+        )
         return None
-    path = UPLOAD_DIR / f"{token}.xlsx"
-    return path if path.exists() else None
+    if scope is not None and not scope.covers_project(record.project):
+        result.errors.append(
+            CellError(
+                f"项目“{record.project.name}”不在您的负责范围内，不能导入。",
+                row=sheet_row.row,
+                column=key_column,
+            )
+        )
+        return None
+    return record
 
 
-def upload_discard(token: str) -> None:
-    path = upload_path(token)
-    if path is not None:
-        path.unlink(missing_ok=True)
+def _row_changes(
+    sheet_row, record, result
+) -> tuple[dict[str, Any], list[CellChange]] | None:
+    """The row's values that differ from the record: (data for the service, the
+    changes as shown). None, with the cells' errors in ``result``, if a cell is
+    invalid."""
+    data: dict[str, Any] = {}
+    changes: list[CellChange] = []
+    cell_errors = []
+    for name, column in FIELD_COLUMN.items():
+        cell = sheet_row.cells[column.name]
+        try:
+            if name == "phase":
+                value = phase_parse(cell)
+            elif column.kind in (MONEY, PERCENT):
+                value = number_parse(cell, column)
+            else:
+                value = text_parse(cell)
+        except CellInvalid as exc:
+            cell_errors.append(CellError(str(exc), row=sheet_row.row, column=column))
+            continue
+        current = getattr(record, name)
+        if not _same(name, current, value):
+            data[name] = value
+            changes.append(
+                CellChange(column, _display(name, current), _display(name, value))
+            )
+    if cell_errors:
+        result.errors.extend(cell_errors)
+        return None
+    return data, changes
+
+
+def _row_refusal(row, record, data, version, reason) -> CellError | None:
+    """Why a changed row cannot be saved before the service is asked, if it cannot:
+    the record moved on since the download, is not editable, or a suspension or
+    cancellation has no reason."""
+    if record.version != version:
+        return CellError(
+            f"该记录在模板下载后已被修改（下载时版本 {version}，当前版本 "
+            f"{record.version}）；请重新下载模板后填写。",
+            row=row,
+            column=COLUMNS_BY_NAME["key"],
+        )
+    if not review.is_editable(record):
+        return CellError(
+            review.not_editable_error(record).message,
+            row=row,
+            column=COLUMNS_BY_NAME["state"],
+        )
+    if data.get("phase") in workflow.PHASES_NEEDING_REASON and not reason:
+        return CellError(
+            "阶段改为停缓建或取消时须填写原因。",
+            row=row,
+            column=COLUMNS_BY_NAME["reason"],
+        )
+    return None

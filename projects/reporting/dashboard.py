@@ -132,9 +132,6 @@ class IndicatorRow:
     # The target's words for every year of the plan ("—" where none), for tables.
     year_texts: list[tuple[int, str]] = field(default_factory=list)
 
-    def target_for(self, year: int) -> Decimal | None:
-        return next((value for y, value, _ in self.targets if y == year), None)
-
 
 @dataclass
 class Dashboard:
@@ -230,25 +227,42 @@ def _overdue(
         past_end=Count("id", filter=past_end), late_start=Count("id", filter=late_start)
     )
     counts["report"] = overdue_records.count()
-    items: list[OverdueItem] = []
-    for record in overdue_records.select_related("project").order_by(
-        "due_date", "project__table", "project__number"
-    )[:OVERDUE_LIMIT]:
-        items.append(
-            OverdueItem(
-                "report",
-                OVERDUE_KINDS["report"],
-                str(record.project),
-                f"{record.year}年度报告（{ReviewState(record.state).label}），"
-                f"截止 {record.due_date:%Y-%m-%d}",
-                record.due_date,
-                (today - record.due_date).days,
-                reverse("admin:projects_yearrecord_change", args=[record.pk]),
-            )
+    items = [
+        *_overdue_reports(overdue_records, today),
+        *_past_end_items(projects.filter(past_end), today),
+        *_late_start_items(projects.filter(late_start), today),
+    ]
+    # Longest overdue first; ties keep the database order (the plan's order).
+    rank = list(OVERDUE_KINDS)
+    items.sort(key=lambda item: (-item.days, rank.index(item.kind)))
+    return items[:OVERDUE_LIMIT], _overdue_figures(counts, today)
+
+
+def _overdue_reports(
+    records: QuerySet[YearRecord], today: dt.date
+) -> list[OverdueItem]:
+    """The reports longest past their due date (at most ``OVERDUE_LIMIT``)."""
+    return [
+        OverdueItem(
+            "report",
+            OVERDUE_KINDS["report"],
+            str(record.project),
+            f"{record.year}年度报告（{ReviewState(record.state).label}），"
+            f"截止 {record.due_date:%Y-%m-%d}",
+            record.due_date,
+            (today - record.due_date).days,
+            reverse("admin:projects_yearrecord_change", args=[record.pk]),
         )
-    for project in projects.filter(past_end).order_by("end_year", "table", "number")[
-        :OVERDUE_LIMIT
-    ]:
+        for record in records.select_related("project").order_by(
+            "due_date", "project__table", "project__number"
+        )[:OVERDUE_LIMIT]
+    ]
+
+
+def _past_end_items(projects: QuerySet[Project], today: dt.date) -> list[OverdueItem]:
+    """Projects longest past their end year and not finished."""
+    items = []
+    for project in projects.order_by("end_year", "table", "number")[:OVERDUE_LIMIT]:
         since = dt.date(project.end_year, 12, 31)
         phase = Phase(project.phase).label if project.phase else "未填报"
         items.append(
@@ -262,9 +276,13 @@ def _overdue(
                 reverse("admin:projects_project_change", args=[project.pk]),
             )
         )
-    for project in projects.filter(late_start).order_by(
-        "start_year", "table", "number"
-    )[:OVERDUE_LIMIT]:
+    return items
+
+
+def _late_start_items(projects: QuerySet[Project], today: dt.date) -> list[OverdueItem]:
+    """Projects whose start year came longest ago and that are still preparing."""
+    items = []
+    for project in projects.order_by("start_year", "table", "number")[:OVERDUE_LIMIT]:
         since = dt.date(project.start_year, 1, 1)
         items.append(
             OverdueItem(
@@ -277,13 +295,15 @@ def _overdue(
                 reverse("admin:projects_project_change", args=[project.pk]),
             )
         )
-    # Longest overdue first; ties keep the database order (the plan's order).
-    rank = list(OVERDUE_KINDS)
-    items.sort(key=lambda item: (-item.days, rank.index(item.kind)))
+    return items
+
+
+def _overdue_figures(counts: dict[str, int], today: dt.date) -> dict[str, Figure]:
+    """The count of each overdue kind, linked to the list it counts."""
     not_finished = ",".join(
         [NOT_REPORTED] + [str(p) for p in Phase if p not in FINISHED_PHASES]
     )
-    figures = {
+    return {
         "report": Figure(
             counts["report"],
             record_list_url(
@@ -300,7 +320,6 @@ def _overdue(
             project_list_url(start_year__lte=today.year, phase=Phase.PREPARING.value),
         ),
     }
-    return items[:OVERDUE_LIMIT], figures
 
 
 def _investment(
@@ -483,55 +502,19 @@ def _decimal(value: Decimal | None) -> str | None:
 
 def dashboard_summary(dashboard: Dashboard) -> dict[str, Any]:
     """The dashboard as plain JSON: what the API's /dashboard/ answers."""
-
-    def matrix(m: Matrix) -> dict[str, Any]:
-        return {
-            "phases": [{"code": code, "label": label} for code, label in m.columns],
-            "rows": [
-                {
-                    "id": int(row.key),
-                    "name": row.label,
-                    "counts": {
-                        code: cell.value
-                        for (code, _), cell in zip(m.columns, row.cells, strict=True)
-                    },
-                    "total": row.total.value,
-                }
-                for row in m.rows
-            ],
-            "totals": {
-                code: cell.value
-                for (code, _), cell in zip(m.columns, m.column_totals, strict=True)
-            },
-            "total": m.total.value,
-        }
-
     return {
         "year": dashboard.year,
         "today": dashboard.today.isoformat(),
         "scope": "all" if dashboard.everything else "departments",
         "projects": dashboard.projects.value,
-        "phase_by_sector": matrix(dashboard.phase_by_sector),
-        "phase_by_district": matrix(dashboard.phase_by_district),
+        "phase_by_sector": _matrix_summary(dashboard.phase_by_sector),
+        "phase_by_district": _matrix_summary(dashboard.phase_by_district),
         "reports_by_state": {
             item.state: item.figure.value for item in dashboard.reports_by_state
         },
         "reports_total": dashboard.reports_total.value,
         "lights": {item.state: item.figure.value for item in dashboard.lights},
-        "overdue": {
-            "counts": {k: f.value for k, f in dashboard.overdue_counts.items()},
-            "total": dashboard.overdue_total,
-            "most_urgent": [
-                {
-                    "kind": item.kind,
-                    "subject": item.subject,
-                    "detail": item.detail,
-                    "since": item.since.isoformat(),
-                    "days": item.days,
-                }
-                for item in dashboard.overdue
-            ],
-        },
+        "overdue": _overdue_summary(dashboard),
         "investment_by_sector": [
             {
                 "sector": row.label,
@@ -545,24 +528,68 @@ def dashboard_summary(dashboard: Dashboard) -> dict[str, Any]:
             "planned": str(dashboard.investment_total.planned),
             "actual": str(dashboard.investment_total.actual),
         },
-        "indicators": [
+        "indicators": [_indicator_summary(row) for row in dashboard.indicators],
+    }
+
+
+def _matrix_summary(m: Matrix) -> dict[str, Any]:
+    """A phase matrix as JSON: counts by phase code for each row, and totals."""
+    return {
+        "phases": [{"code": code, "label": label} for code, label in m.columns],
+        "rows": [
             {
-                "code": row.code,
-                "name": row.name,
-                "unit": row.unit,
-                "targets": {str(y): str(v) for y, v, _ in row.targets},
-                "annual_average_growth": row.growth_text,
-                "progress": (
-                    {
-                        "year": row.progress_year,
-                        "status": row.status,
-                        "expected": _decimal(row.expected),
-                        "actual": _decimal(row.actual),
-                    }
-                    if row.status
-                    else None
-                ),
+                "id": int(row.key),
+                "name": row.label,
+                "counts": {
+                    code: cell.value
+                    for (code, _), cell in zip(m.columns, row.cells, strict=True)
+                },
+                "total": row.total.value,
             }
-            for row in dashboard.indicators
+            for row in m.rows
         ],
+        "totals": {
+            code: cell.value
+            for (code, _), cell in zip(m.columns, m.column_totals, strict=True)
+        },
+        "total": m.total.value,
+    }
+
+
+def _overdue_summary(dashboard: Dashboard) -> dict[str, Any]:
+    """The overdue counts by kind and the most urgent items, as JSON."""
+    return {
+        "counts": {k: f.value for k, f in dashboard.overdue_counts.items()},
+        "total": dashboard.overdue_total,
+        "most_urgent": [
+            {
+                "kind": item.kind,
+                "subject": item.subject,
+                "detail": item.detail,
+                "since": item.since.isoformat(),
+                "days": item.days,
+            }
+            for item in dashboard.overdue
+        ],
+    }
+
+
+def _indicator_summary(row: IndicatorRow) -> dict[str, Any]:
+    """One indicator's targets and (where judged) progress, as JSON."""
+    return {
+        "code": row.code,
+        "name": row.name,
+        "unit": row.unit,
+        "targets": {str(y): str(v) for y, v, _ in row.targets},
+        "annual_average_growth": row.growth_text,
+        "progress": (
+            {
+                "year": row.progress_year,
+                "status": row.status,
+                "expected": _decimal(row.expected),
+                "actual": _decimal(row.actual),
+            }
+            if row.status
+            else None
+        ),
     }

@@ -487,6 +487,58 @@ def test_a_project_turning_red_tells_its_supervisors(supervisor, district_superv
     assert not open_notices(project, NoticeKind.HEALTH_RED)
 
 
+def test_turning_red_opens_its_notice_at_once_and_the_scan_adds_none(
+    supervisor, district_supervisor, django_capture_on_commit_callbacks
+):
+    """The alerts' receiver of ``project_turned_red``: told now, not next morning."""
+    from decimal import Decimal
+
+    from projects.choices import HealthLight
+    from projects.dossier.choices import HealthRuleKind
+    from projects.dossier.health import health_refresh
+    from projects.dossier.models import HealthRule
+
+    HealthRule.objects.all().delete()
+    HealthRule.objects.create(
+        kind=HealthRuleKind.PAST_END_YEAR, threshold=Decimal("0"), light="red"
+    )
+    project = ProjectFactory(  # 巴州区: not in 南江县's supervisor's scope
+        start_year=2022, end_year=2026, phase=Phase.UNDER_CONSTRUCTION
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        health_refresh(project_ids=[project.pk], today=dt.date(2026, 11, 28))
+    assert not open_notices(project, NoticeKind.HEALTH_RED)  # a first light: green
+
+    with django_capture_on_commit_callbacks(execute=True):
+        report = health_refresh(project_ids=[project.pk], today=dt.date(2027, 1, 10))
+    assert report.turned_red == [project.pk]
+    told = open_notices(project, NoticeKind.HEALTH_RED)
+    assert {name for _, name, _ in told} >= {"t-supervisor"}
+    assert "t-supervisor-nj" not in {name for _, name, _ in told}
+    assert {period for _, _, period in told} == {
+        f"{timezone.localdate(project.health.light_since):%Y-%m-%d}"
+    }
+    assert project.health.light == HealthLight.RED
+    # The daily scan's rule finds the notices there: it opens none more.
+    count = Notice.objects.filter(kind=NoticeKind.HEALTH_RED).count()
+    assert apply(NoticeKind.HEALTH_RED, timezone.localdate()) == (0, 0)
+    assert Notice.objects.filter(kind=NoticeKind.HEALTH_RED).count() == count
+
+
+def test_a_failed_red_notice_is_logged_not_raised(monkeypatch, caplog):
+    """The light is committed already; the daily scan opens the notice anyway."""
+    from django.db import DatabaseError
+
+    from projects.alerts import receivers
+
+    def broken(**kwargs):
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(receivers, "health_red_notices_open", broken)
+    receivers.notify_turned_red(sender=None, project_ids=[1, 2])
+    assert "red-light notices for [1, 2] not opened" in caplog.text
+
+
 @override_settings(PROJECTS_PROGRESS_SINCE=dt.date(2026, 3, 1))
 def test_digest_describes_missing_updates_and_red_lights(record, supervisor):
     from projects.alerts.delivery import digest_content

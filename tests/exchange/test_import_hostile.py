@@ -12,6 +12,7 @@ from openpyxl import Workbook
 
 from projects.choices import Phase
 from projects.exchange import importing
+from projects.exchange.models import ImportPreview
 from projects.models import Project, YearRecord
 from tests.exchange.helpers import (
     cell,
@@ -48,14 +49,12 @@ def logged_in(client, clerk_bazhou):
 def refused_at_upload(client, content: bytes, name: str = "进展.xlsx") -> str:
     """Upload a file the first check refuses: the upload page shows why."""
     before = database_state()
-    kept = (
-        set(importing.UPLOAD_DIR.glob("*")) if importing.UPLOAD_DIR.exists() else set()
-    )
+    kept = ImportPreview.objects.count()
     response, token = upload(client, content, name)
     assert token is None, "the file should not have been kept"
     assert response.status_code == 200
     assert database_state() == before
-    assert set(importing.UPLOAD_DIR.glob("*")) <= kept  # nothing was kept
+    assert ImportPreview.objects.count() == kept  # nothing was kept
     page = response.content.decode()
     assert "文件未能导入，系统中的数据没有任何改动" in page
     return page

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from indicators import services
 from indicators.choices import ProgressStatus
@@ -41,6 +44,27 @@ def test_due_dates(plan, settings):
     settings.INDICATOR_REPORT_DUE = (2, 30)
     assert value_due_date(plan, 2023) == dt.date(2024, 2, 29)
     assert value_due_date(plan, 2024) == dt.date(2025, 2, 28)
+
+
+def base_settings(monkeypatch, **environment):
+    """``config/settings/base.py`` run afresh under ``environment``."""
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    path = Path(__file__).resolve().parents[2] / "config" / "settings" / "base.py"
+    spec = importlib.util.spec_from_file_location("settings_probe", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_report_due_is_a_setting(monkeypatch):
+    monkeypatch.delenv("INDICATOR_REPORT_DUE", raising=False)
+    assert base_settings(monkeypatch).INDICATOR_REPORT_DUE == (3, 31)
+    moved = base_settings(monkeypatch, INDICATOR_REPORT_DUE="02-30")
+    assert moved.INDICATOR_REPORT_DUE == (2, 30)
+    for wrong in ("3/31", "13-01", "03-31-2024", ""):
+        with pytest.raises(ImproperlyConfigured, match="MM-DD"):
+            base_settings(monkeypatch, INDICATOR_REPORT_DUE=wrong)
 
 
 def test_default_progress_year(plan):
