@@ -150,7 +150,11 @@ class IndicatorTarget(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.indicator} {self.year or '规划期'}：{self.text}"
+        return _("%(indicator)s %(year)s：%(text)s") % {
+            "indicator": self.indicator,
+            "year": self.year or _("规划期"),
+            "text": self.text,
+        }
 
     def clean(self) -> None:
         errors = {}
@@ -237,7 +241,10 @@ class IndicatorValue(ReviewedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.indicator} {self.year}年"
+        return _("%(indicator)s %(year)s年") % {
+            "indicator": self.indicator,
+            "year": self.year,
+        }
 
     def clean(self) -> None:
         errors = {}

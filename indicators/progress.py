@@ -157,7 +157,7 @@ class Series:
         missing = [str(y) for y, r in zip(years, rates, strict=True) if r is None]
         return _geometric_mean(known), str(
             _("%(years)s年未报送，年均增速仅含已报送年份。")
-            % {"years": "、".join(missing)}
+            % {"years": str(_("、")).join(missing)}
         )
 
 

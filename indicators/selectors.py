@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext
 
 from portfolio.models import Department, Plan
 from portfolio.selectors import Scope, user_scope
@@ -159,13 +160,23 @@ class IndicatorAlert:
     def message(self) -> str:
         name, year = self.indicator.name, self.year
         if self.status == ProgressStatus.NOT_REPORTED:
-            return f"{name} {year}年数值逾期未报送（截止 {self.due_date:%Y-%m-%d}）。"
+            return gettext("%(name)s %(year)s年数值逾期未报送（截止 %(due)s）。") % {
+                "name": name,
+                "year": year,
+                "due": f"{self.due_date:%Y-%m-%d}",
+            }
         expected = _number(self.progress.expected)
         actual = _number(self.progress.actual)
-        return (
-            f"{name} {year}年进度滞后：应达 {expected}，实际 {actual}"
-            f"（{self.indicator.unit}）。"
-        )
+        return gettext(
+            "%(name)s %(year)s年进度滞后：应达 %(expected)s，实际 %(actual)s"
+            "（%(unit)s）。"
+        ) % {
+            "name": name,
+            "year": year,
+            "expected": expected,
+            "actual": actual,
+            "unit": self.indicator.unit,
+        }
 
 
 def indicators_behind_or_unreported(

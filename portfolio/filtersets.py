@@ -7,6 +7,7 @@ import datetime as dt
 import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ClusterLevel, DepartmentKind, DistrictKind, SectorTier
@@ -59,7 +60,7 @@ class CodesField(forms.Field):
                 _("未知的%(what)s编码：%(codes)s"),
                 params={
                     "what": self.model._meta.verbose_name,
-                    "codes": "、".join(unknown),
+                    "codes": gettext("、").join(unknown),
                 },
             )
 
@@ -127,10 +128,10 @@ class SectorFilterSet(filters.FilterSet):
 
 class ClusterFilterSet(filters.FilterSet):
     district = CodesFilter(
-        field_name="districts__code", model=District, label="县区编码"
+        field_name="districts__code", model=District, label=_("县区编码")
     )
     level = ChoicesFilter(choices=ClusterLevel.choices)
-    belt = filters.CharFilter(label="产业带")
+    belt = filters.CharFilter(label=_("产业带"))
 
     class Meta:
         model = Cluster
@@ -140,9 +141,9 @@ class ClusterFilterSet(filters.FilterSet):
 class DepartmentFilterSet(filters.FilterSet):
     kind = ChoicesFilter(choices=DepartmentKind.choices)
     district = CodesFilter(
-        field_name="district__code", model=District, label="县区编码"
+        field_name="district__code", model=District, label=_("县区编码")
     )
-    sector = CodesFilter(field_name="sectors__code", model=Sector, label="产业编码")
+    sector = CodesFilter(field_name="sectors__code", model=Sector, label=_("产业编码"))
 
     class Meta:
         model = Department
@@ -169,14 +170,16 @@ class IsoDateTimeFilter(filters.IsoDateTimeFilter):
 
 class DeletionFilterSet(filters.FilterSet):
     since = IsoDateTimeFilter(
-        field_name="deleted_at", lookup_expr="gte", label="删除时间不早于（ISO 8601）"
+        field_name="deleted_at",
+        lookup_expr="gte",
+        label=_("删除时间不早于（ISO 8601）"),
     )
     model = filters.ChoiceFilter(
         choices=[
             ("projects.project", "projects.project"),
             ("projects.yearrecord", "projects.yearrecord"),
         ],
-        label="对象类型",
+        label=_("对象类型"),
     )
 
     class Meta:

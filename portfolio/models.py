@@ -87,7 +87,11 @@ class Plan(models.Model):
         ordering = ["-start_year"]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.start_year}—{self.end_year}年）"
+        return _("%(name)s（%(start)s—%(end)s年）") % {
+            "name": self.name,
+            "start": self.start_year,
+            "end": self.end_year,
+        }
 
 
 class District(models.Model):
@@ -344,12 +348,15 @@ class ApiClient(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return f"{self.name}（{self.token_prefix}…）"
+        return _("%(name)s（%(prefix)s…）") % {
+            "name": self.name,
+            "prefix": self.token_prefix,
+        }
 
     @property
     def actor_label(self) -> str:
         """How the client's changes are signed in the history."""
-        return f"API 客户端 {self.name}"
+        return _("API 客户端 %(name)s") % {"name": self.name}
 
 
 class Tombstone(models.Model):

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.utils.translation import gettext
 
 from .choices import AuditAction, Role
 from .models import AuditEntry, Department, Profile, RoleGroup
@@ -46,12 +47,17 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 
 def actor_label(actor: Actor | None) -> str:
     if actor is None:
-        return "系统"
+        return gettext("系统")
     if isinstance(actor, str):
         return actor
     full_name = getattr(actor, "get_full_name", lambda: "")()
     username = actor.get_username()
-    return f"{full_name}（{username}）" if full_name else username
+    if not full_name:
+        return username
+    return gettext("%(name)s（%(username)s）") % {
+        "name": full_name,
+        "username": username,
+    }
 
 
 def audit_log(

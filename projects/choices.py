@@ -14,13 +14,13 @@ class Phase(models.TextChoices):
 
 
 class ProjectTable(models.IntegerChoices):
-    TOURISM = 1, "表1"
-    WELLNESS = 2, "表2"
-    COMMERCE = 3, "表3"
-    CULTURE = 4, "表4"
-    HUMAN_RESOURCES = 5, "表5"
-    EDUCATION = 6, "表6"
-    MEDICAL = 7, "表7"
+    TOURISM = 1, _("表1")
+    WELLNESS = 2, _("表2")
+    COMMERCE = 3, _("表3")
+    CULTURE = 4, _("表4")
+    HUMAN_RESOURCES = 5, _("表5")
+    EDUCATION = 6, _("表6")
+    MEDICAL = 7, _("表7")
 
 
 # A finished project: no further year records are opened for it.

@@ -11,6 +11,8 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from portfolio.choices import ReviewState
 from portfolio.filtersets import (
@@ -27,7 +29,7 @@ from .selectors import overdue_projects_q, overdue_year_records
 
 
 def _table_number(value: str) -> int | None:
-    text = value.strip().removeprefix("表")
+    text = value.strip().removeprefix(gettext("表"))
     # ASCII digits only: "²".isdigit() is true and int("²") raises.
     return int(text) if text.isascii() and text.isdigit() and len(text) < 4 else None
 
@@ -43,7 +45,7 @@ class TableFilter(filters.CharFilter):
         if any(n not in valid for n in numbers):
             from django.core.exceptions import ValidationError
 
-            raise ValidationError({"table": "项目表应为 1–7 或 表1–表7。"})
+            raise ValidationError({"table": gettext("项目表应为 1–7 或 表1–表7。")})
         return qs.filter(table__in=numbers)
 
 
@@ -55,30 +57,30 @@ def project_overdue_q(today) -> Q:
 
 
 class ProjectFilterSet(filters.FilterSet):
-    sector = CodesFilter(field_name="sector__code", model=Sector, label="产业编码")
+    sector = CodesFilter(field_name="sector__code", model=Sector, label=_("产业编码"))
     district = CodesFilter(
-        field_name="district__code", model=District, label="县区编码"
+        field_name="district__code", model=District, label=_("县区编码")
     )
     department = CodesFilter(
-        field_name="department__code", model=Department, label="责任单位编码"
+        field_name="department__code", model=Department, label=_("责任单位编码")
     )
     cluster = CodesFilter(
         field_name="clusters__code",
         model=Cluster,
         method="filter_cluster",
-        label="集聚区编码",
+        label=_("集聚区编码"),
     )
-    table = TableFilter(label="项目表（1–7 或 表1–表7）")
-    phase = ChoicesFilter(choices=Phase.choices, label="当前阶段")
-    year = filters.NumberFilter(method="filter_year", label="该年度有年度记录")
-    overdue = filters.BooleanFilter(method="filter_overdue", label="是否逾期")
-    search = filters.CharFilter(method="filter_search", label="名称/编码/内容包含")
+    table = TableFilter(label=_("项目表（1–7 或 表1–表7）"))
+    phase = ChoicesFilter(choices=Phase.choices, label=_("当前阶段"))
+    year = filters.NumberFilter(method="filter_year", label=_("该年度有年度记录"))
+    overdue = filters.BooleanFilter(method="filter_overdue", label=_("是否逾期"))
+    search = filters.CharFilter(method="filter_search", label=_("名称/编码/内容包含"))
     updated_since = IsoDateTimeFilter(
         method="filter_updated_since",
-        label="此时间（ISO 8601）以来有变化（含其年度记录）",
+        label=_("此时间（ISO 8601）以来有变化（含其年度记录）"),
     )
-    start_year = filters.RangeFilter(label="开工年范围")
-    end_year = filters.RangeFilter(label="完工年范围")
+    start_year = filters.RangeFilter(label=_("开工年范围"))
+    end_year = filters.RangeFilter(label=_("完工年范围"))
     ordering = ExpandingOrderingFilter(
         expand={
             "table": ["plan_id", "table", "number"],
@@ -88,8 +90,9 @@ class ProjectFilterSet(filters.FilterSet):
             "end_year": ["end_year"],
             "updated_at": ["updated_at"],
         },
-        label="排序：table、code、name、start_year、end_year、updated_at；"
-        "前加 - 为倒序",
+        label=_(
+            "排序：table、code、name、start_year、end_year、updated_at；前加 - 为倒序"
+        ),
     )
 
     class Meta:
@@ -137,30 +140,32 @@ class ProjectFilterSet(filters.FilterSet):
 
 
 class YearRecordFilterSet(filters.FilterSet):
-    project = CodesFilter(field_name="project__code", label="项目编码")
+    project = CodesFilter(field_name="project__code", label=_("项目编码"))
     year = filters.NumberFilter()
     year_min = filters.NumberFilter(field_name="year", lookup_expr="gte")
     year_max = filters.NumberFilter(field_name="year", lookup_expr="lte")
-    state = ChoicesFilter(choices=ReviewState.choices, label="审核状态")
-    phase = ChoicesFilter(choices=Phase.choices, label="年度阶段")
-    overdue = filters.BooleanFilter(method="filter_overdue", label="是否逾期未报")
+    state = ChoicesFilter(choices=ReviewState.choices, label=_("审核状态"))
+    phase = ChoicesFilter(choices=Phase.choices, label=_("年度阶段"))
+    overdue = filters.BooleanFilter(method="filter_overdue", label=_("是否逾期未报"))
     district = CodesFilter(
-        field_name="project__district__code", model=District, label="县区编码"
+        field_name="project__district__code", model=District, label=_("县区编码")
     )
     sector = CodesFilter(
-        field_name="project__sector__code", model=Sector, label="产业编码"
+        field_name="project__sector__code", model=Sector, label=_("产业编码")
     )
     department = CodesFilter(
         field_name="project__department__code",
         model=Department,
-        label="责任单位编码",
+        label=_("责任单位编码"),
     )
-    planned_investment = filters.RangeFilter(label="计划投资（万元）范围")
-    actual_investment = filters.RangeFilter(label="完成投资（万元）范围")
-    percent_complete = filters.RangeFilter(label="形象进度（%）范围")
-    due_date = filters.DateFromToRangeFilter(label="报送截止日范围")
+    planned_investment = filters.RangeFilter(label=_("计划投资（万元）范围"))
+    actual_investment = filters.RangeFilter(label=_("完成投资（万元）范围"))
+    percent_complete = filters.RangeFilter(label=_("形象进度（%）范围"))
+    due_date = filters.DateFromToRangeFilter(label=_("报送截止日范围"))
     updated_since = IsoDateTimeFilter(
-        field_name="updated_at", lookup_expr="gte", label="此时间（ISO 8601）以来有变化"
+        field_name="updated_at",
+        lookup_expr="gte",
+        label=_("此时间（ISO 8601）以来有变化"),
     )
     ordering = ExpandingOrderingFilter(
         expand={
@@ -172,8 +177,10 @@ class YearRecordFilterSet(filters.FilterSet):
             "actual_investment": ["actual_investment"],
             "updated_at": ["updated_at"],
         },
-        label="排序：project、year、due_date、state、planned_investment、"
-        "actual_investment、updated_at，前加 - 为倒序",
+        label=_(
+            "排序：project、year、due_date、state、planned_investment、"
+            "actual_investment、updated_at，前加 - 为倒序"
+        ),
     )
 
     class Meta:

@@ -170,14 +170,20 @@ class YearRecord(ReviewedModel):
         indexes = [models.Index(fields=["year", "state"])]
 
     def __str__(self) -> str:
-        return f"{self.project.get_table_display()}-{self.project.number} {self.year}年"
+        return _("%(table)s-%(number)s %(year)s年") % {
+            "table": self.project.get_table_display(),
+            "number": self.project.number,
+            "year": self.year,
+        }
 
     @property
     def phase_label(self) -> str:
         """The phase as the plan's offices say it: 在建 is 新开工 in its first year."""
         if self.phase == Phase.UNDER_CONSTRUCTION:
-            return "新开工" if self.year == self.project.start_year else "续建"
-        return Phase(self.phase).label if self.phase else "未填报"
+            if self.year == self.project.start_year:
+                return str(_("新开工"))
+            return str(_("续建"))
+        return Phase(self.phase).label if self.phase else str(_("未填报"))
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError

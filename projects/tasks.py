@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portfolio.selectors import current_plan
 from projects.services import year_open
 
-YEAR_OPEN_ACTOR = "定时任务 year_open"
+YEAR_OPEN_ACTOR = _("定时任务 year_open")
 
 
 @shared_task(name="projects.tasks.year_open", acks_late=True)
@@ -23,4 +24,4 @@ def year_open_task(year: int | None = None) -> int:
     if plan is None:
         return 0
     year = year or timezone.localdate().year
-    return len(year_open(plan=plan, year=year, actor=YEAR_OPEN_ACTOR))
+    return len(year_open(plan=plan, year=year, actor=str(YEAR_OPEN_ACTOR)))

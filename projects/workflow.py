@@ -48,7 +48,8 @@ def check_phase(source: Phase | None, target: Phase) -> None:
     allowed = allowed_phases(source)
     if target not in allowed:
         source_label = Phase(source).label if source else _("未填报")
-        allowed_text = "、".join(str(p.label) for p in sorted(allowed)) or str(_("无"))
+        labels = [str(p.label) for p in sorted(allowed)]
+        allowed_text = str(_("、")).join(labels) or str(_("无"))
         raise TransitionNotAllowed(
             str(_("项目阶段不能从“%(source)s”变为“%(target)s”；可变为：%(allowed)s。"))
             % {

@@ -132,8 +132,10 @@ STORAGES = {
 # --- E-mail -----------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
-DEFAULT_FROM_EMAIL = env(
-    "DEFAULT_FROM_EMAIL", default="项目调度系统 <noreply@bazhong.local>"
+# The default's display name is translated, so it is lazy: django-environ would
+# evaluate a lazy default at once (before the apps are ready), hence the "or".
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=None) or _(
+    "项目调度系统 <noreply@bazhong.local>"
 )
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
@@ -194,7 +196,7 @@ REST_FRAMEWORK = {
 API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="1200/minute")
 API_WRITE_THROTTLE_RATE = env("API_WRITE_THROTTLE_RATE", default="120/minute")
 SPECTACULAR_SETTINGS = {
-    "TITLE": "巴中市“十四五”服务业重大项目调度 API",
+    "TITLE": _("巴中市“十四五”服务业重大项目调度 API"),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -202,8 +204,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "DESCRIPTION": "巴中市“十四五”服务业发展规划重大项目的只读与填报接口。"
-    "使用方法见 docs/api.md。",
+    "DESCRIPTION": _(
+        "巴中市“十四五”服务业发展规划重大项目的只读与填报接口。使用方法见 docs/api.md。"
+    ),
 }
 
 # --- The plan's workflow ------------------------------------------------------

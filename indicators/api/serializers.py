@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -82,7 +83,7 @@ class ProgressTargetSerializer(serializers.Serializer):
 class ProgressSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     status = serializers.CharField(
-        help_text="met、on_track、behind 或 not_reported（见 docs/indicators.md）"
+        help_text=_("met、on_track、behind 或 not_reported（见 docs/indicators.md）")
     )
     status_display = serializers.CharField()
     expected = serializers.CharField(allow_null=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from indicators.filtersets import IndicatorFilterSet
@@ -15,20 +17,22 @@ from .serializers import IndicatorSerializer
 
 def _targets_text(row: dict) -> list[str]:
     return [
-        f"{target['year'] or '规划期'}：{target['text']}" for target in row["targets"]
+        gettext("%(year)s：%(text)s")
+        % {"year": target["year"] or gettext("规划期"), "text": target["text"]}
+        for target in row["targets"]
     ]
 
 
 @extend_schema_view(
     list=extend_schema(
-        tags=["指标"],
-        summary="考核指标列表",
+        tags=[_("指标")],
+        summary=_("考核指标列表"),
         parameters=[schema.FORMAT],
         responses=schema.list_responses(IndicatorSerializer),
     ),
     retrieve=extend_schema(
-        tags=["指标"],
-        summary="单个考核指标",
+        tags=[_("指标")],
+        summary=_("单个考核指标"),
         responses={200: IndicatorSerializer, **schema.READ_ERRORS},
     ),
 )
@@ -39,13 +43,13 @@ class IndicatorViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
     lookup_value_regex = r"[-\w]+"
     export_name = "indicators"
     export_columns = [
-        Column("编码", "code"),
-        Column("指标名称", "name"),
-        Column("单位", "unit"),
-        Column("方向", "direction"),
-        Column("基期年", lambda row: (row["baseline"] or {}).get("year"), "number"),
-        Column("基期值", lambda row: (row["baseline"] or {}).get("value"), "number"),
-        Column("目标", _targets_text, "list"),
+        Column(_("编码"), "code"),
+        Column(_("指标名称"), "name"),
+        Column(_("单位"), "unit"),
+        Column(_("方向"), "direction"),
+        Column(_("基期年"), lambda row: (row["baseline"] or {}).get("year"), "number"),
+        Column(_("基期值"), lambda row: (row["baseline"] or {}).get("value"), "number"),
+        Column(_("目标"), _targets_text, "list"),
     ]
 
     def get_queryset(self):

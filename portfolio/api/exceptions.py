@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -78,9 +79,13 @@ def _django_validation_errors(exc: DjangoValidationError) -> dict[str, list[str]
 def _summary(errors: dict[str, list[str]]) -> str:
     parts = []
     for field, messages in errors.items():
-        text = "".join(messages).rstrip("。")
-        parts.append(text if field == NON_FIELD else f"{field}：{text}")
-    return str(_("请求数据有误：")) + "；".join(parts) + "。"
+        text = "".join(messages).rstrip(gettext("。"))
+        parts.append(
+            text
+            if field == NON_FIELD
+            else gettext("%(field)s：%(text)s") % {"field": field, "text": text}
+        )
+    return str(_("请求数据有误：")) + gettext("；").join(parts) + gettext("。")
 
 
 def validation_body(errors: dict[str, list[str]]) -> dict[str, Any]:
@@ -109,7 +114,7 @@ def api_exception_handler(exc, context):
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         if isinstance(detail, dict | list):
             flat = _flatten(detail)
-            detail = "；".join("".join(m) for m in flat.values())
+            detail = gettext("；").join("".join(m) for m in flat.values())
         body = {"detail": str(detail), "code": _code_of(exc)}
         if isinstance(exc, Conflict):
             body["state"] = exc.state

@@ -16,6 +16,8 @@ from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 
 from .renderers import CSVRenderer, XLSXRenderer
 
@@ -24,7 +26,7 @@ CHUNK = 2000
 
 @dataclass(frozen=True)
 class Column:
-    header: str
+    header: str  # often lazy: str() it where a real str is needed
     key: str | Callable[[dict], Any]
     kind: str = "text"  # text | number | list | bool
 
@@ -32,10 +34,12 @@ class Column:
         raw = self.key(row) if callable(self.key) else row.get(self.key)
         if raw is None:
             return ""
+        if isinstance(raw, Promise):  # a lazy label: openpyxl takes only a str
+            return str(raw)
         if self.kind == "list":
-            return "、".join(str(v) for v in raw)
+            return gettext("、").join(str(v) for v in raw)
         if self.kind == "bool":
-            return "是" if raw else "否"
+            return gettext("是") if raw else gettext("否")
         if self.kind == "number" and isinstance(raw, str):
             try:
                 return Decimal(raw)
@@ -68,7 +72,7 @@ class _Echo:
 def _csv_lines(columns: list[Column], rows: Iterable[dict]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     # A BOM so that Excel opens the Chinese text as UTF-8.
-    yield "\ufeff" + writer.writerow([c.header for c in columns])
+    yield "\ufeff" + writer.writerow([str(c.header) for c in columns])
     for row in rows:
         yield writer.writerow([c.value(row) for c in columns])
 
@@ -89,7 +93,7 @@ def export_response(
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(title=name[:31])
-        sheet.append([c.header for c in columns])
+        sheet.append([str(c.header) for c in columns])
         for row in rows:
             sheet.append([c.value(row) for c in columns])
         buffer = io.BytesIO()

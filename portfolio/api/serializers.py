@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -101,7 +102,7 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
     @extend_schema_field(
         {
             "type": "object",
-            "description": "被修改的字段：{字段: [修改前, 修改后]}",
+            "description": _("被修改的字段：{字段: [修改前, 修改后]}"),
             "additionalProperties": {"type": "array", "items": {}},
         }
     )
@@ -123,26 +124,28 @@ class DeletionSerializer(serializers.ModelSerializer):
 class ErrorSerializer(serializers.Serializer):
     """Every error: a message, a machine code, and details when they apply."""
 
-    detail = serializers.CharField(help_text="给人看的错误说明（中文）。")
+    detail = serializers.CharField(help_text=_("给人看的错误说明（中文）。"))
     code = serializers.CharField(
-        help_text="机器可读的错误代码，如 invalid、not_found、transition_not_allowed。"
+        help_text=_(
+            "机器可读的错误代码，如 invalid、not_found、transition_not_allowed。"
+        )
     )
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
-        help_text="400：每个出错字段及其错误信息。",
+        help_text=_("400：每个出错字段及其错误信息。"),
     )
     state = serializers.CharField(
-        required=False, help_text="409：年度记录（或项目阶段）的当前状态。"
+        required=False, help_text=_("409：年度记录（或项目阶段）的当前状态。")
     )
     allowed_actions = serializers.ListField(
         child=serializers.CharField(),
         required=False,
-        help_text="409：当前状态下允许的操作。",
+        help_text=_("409：当前状态下允许的操作。"),
     )
     current_version = serializers.IntegerField(
-        required=False, allow_null=True, help_text="412：对象的当前版本（ETag）。"
+        required=False, allow_null=True, help_text=_("412：对象的当前版本（ETag）。")
     )
     retry_after = serializers.IntegerField(
-        required=False, help_text="429：多少秒后可以再试。"
+        required=False, help_text=_("429：多少秒后可以再试。")
     )

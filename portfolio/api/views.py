@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from portfolio.filtersets import (
@@ -26,17 +27,17 @@ from .serializers import (
 )
 
 
-def _reference_schema(tag: str, serializer, noun: str):
+def _reference_schema(tag: str, serializer, list_summary: str, one_summary: str):
     return extend_schema_view(
         list=extend_schema(
             tags=[tag],
-            summary=f"{noun}列表",
+            summary=list_summary,
             parameters=[schema.FORMAT],
             responses=schema.list_responses(serializer),
         ),
         retrieve=extend_schema(
             tags=[tag],
-            summary=f"单个{noun}",
+            summary=one_summary,
             responses={200: serializer, **schema.READ_ERRORS},
         ),
     )
@@ -48,35 +49,35 @@ class ReferenceViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
     lookup_field = "code"
 
 
-@_reference_schema("参考数据", DistrictSerializer, "县区")
+@_reference_schema(_("参考数据"), DistrictSerializer, _("县区列表"), _("单个县区"))
 class DistrictViewSet(ReferenceViewSet):
     queryset = District.objects.order_by("order", "code")
     serializer_class = DistrictSerializer
     filterset_class = DistrictFilterSet
     export_name = "districts"
     export_columns = [
-        Column("编码", "code"),
-        Column("名称", "name"),
-        Column("类型", "kind_display"),
+        Column(_("编码"), "code"),
+        Column(_("名称"), "name"),
+        Column(_("类型"), "kind_display"),
     ]
 
 
-@_reference_schema("参考数据", SectorSerializer, "产业")
+@_reference_schema(_("参考数据"), SectorSerializer, _("产业列表"), _("单个产业"))
 class SectorViewSet(ReferenceViewSet):
     queryset = Sector.objects.filter(plan__is_current=True).order_by("order")
     serializer_class = SectorSerializer
     filterset_class = SectorFilterSet
     export_name = "sectors"
     export_columns = [
-        Column("编码", "code"),
-        Column("产业名称", "name"),
-        Column("类别", "tier_display"),
-        Column("发展时序（星级）", "priority", "number"),
-        Column("发展定位", "positioning"),
+        Column(_("编码"), "code"),
+        Column(_("产业名称"), "name"),
+        Column(_("类别"), "tier_display"),
+        Column(_("发展时序（星级）"), "priority", "number"),
+        Column(_("发展定位"), "positioning"),
     ]
 
 
-@_reference_schema("参考数据", ClusterSerializer, "集聚区")
+@_reference_schema(_("参考数据"), ClusterSerializer, _("集聚区列表"), _("单个集聚区"))
 class ClusterViewSet(ReferenceViewSet):
     queryset = (
         Cluster.objects.filter(plan__is_current=True)
@@ -87,14 +88,14 @@ class ClusterViewSet(ReferenceViewSet):
     filterset_class = ClusterFilterSet
     export_name = "clusters"
     export_columns = [
-        Column("序号", "number", "number"),
-        Column("集聚区名称", "name"),
-        Column("产业带", "belt"),
-        Column("所在区域", "districts", "list"),
-        Column("规划业态", "planned_formats"),
-        Column("规划产值（亿元/年）", "planned_output", "number"),
-        Column("规划等级", "level_display"),
-        Column("编码", "code"),
+        Column(_("序号"), "number", "number"),
+        Column(_("集聚区名称"), "name"),
+        Column(_("产业带"), "belt"),
+        Column(_("所在区域"), "districts", "list"),
+        Column(_("规划业态"), "planned_formats"),
+        Column(_("规划产值（亿元/年）"), "planned_output", "number"),
+        Column(_("规划等级"), "level_display"),
+        Column(_("编码"), "code"),
     ]
 
     def filter_queryset(self, queryset):
@@ -105,7 +106,9 @@ class ClusterViewSet(ReferenceViewSet):
         )
 
 
-@_reference_schema("参考数据", DepartmentSerializer, "责任单位")
+@_reference_schema(
+    _("参考数据"), DepartmentSerializer, _("责任单位列表"), _("单个责任单位")
+)
 class DepartmentViewSet(ReferenceViewSet):
     queryset = (
         Department.objects.select_related("district")
@@ -116,11 +119,11 @@ class DepartmentViewSet(ReferenceViewSet):
     filterset_class = DepartmentFilterSet
     export_name = "departments"
     export_columns = [
-        Column("编码", "code"),
-        Column("名称", "name"),
-        Column("类型", "kind_display"),
-        Column("所辖县区", "district"),
-        Column("主管产业", "sectors", "list"),
+        Column(_("编码"), "code"),
+        Column(_("名称"), "name"),
+        Column(_("类型"), "kind_display"),
+        Column(_("所辖县区"), "district"),
+        Column(_("主管产业"), "sectors", "list"),
     ]
 
     def filter_queryset(self, queryset):
@@ -132,9 +135,9 @@ class DepartmentViewSet(ReferenceViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        tags=["同步"],
-        summary="删除记录（增量同步用）",
-        description=(
+        tags=[_("同步")],
+        summary=_("删除记录（增量同步用）"),
+        description=_(
             "自 since 以来被删除的项目和年度记录。与各列表的 updated_since 配合，"
             "客户端即可只取变化部分而不遗漏删除。"
         ),
@@ -147,10 +150,10 @@ class DeletionViewSet(ListMixin, PortfolioViewSet):
     filterset_class = DeletionFilterSet
     export_name = "deletions"
     export_columns = [
-        Column("对象类型", "model"),
-        Column("对象ID", "id"),
-        Column("编码", "code"),
-        Column("删除时间", "deleted_at"),
+        Column(_("对象类型"), "model"),
+        Column(_("对象ID"), "id"),
+        Column(_("编码"), "code"),
+        Column(_("删除时间"), "deleted_at"),
     ]
 
     def get_queryset(self):

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.selectors import is_administrator, is_supervisor, user_scope
@@ -131,7 +132,10 @@ class NoticeAdmin(admin.ModelAdmin):
     def item_link(self, obj):
         if obj.year_record_id:
             url = reverse("admin:projects_yearrecord_change", args=[obj.year_record_id])
-            label = f"{obj.project} {obj.year_record.year}年"
+            label = gettext("%(project)s %(year)s年") % {
+                "project": obj.project,
+                "year": obj.year_record.year,
+            }
         else:
             url = reverse("admin:projects_project_change", args=[obj.project_id])
             label = str(obj.project)
@@ -148,11 +152,16 @@ class NoticeAdmin(admin.ModelAdmin):
             notice_mark_read(notice=notice, actor=request.user)
             done += 1
         skipped = queryset.exclude(recipient=request.user).count()
-        self.message_user(request, f"已标记 {done} 条通知为已读。", messages.SUCCESS)
+        self.message_user(
+            request,
+            gettext("已标记 %(count)s 条通知为已读。") % {"count": done},
+            messages.SUCCESS,
+        )
         if skipped:
             self.message_user(
                 request,
-                f"{skipped} 条不是发给您的通知，未作修改。",
+                gettext("%(count)s 条不是发给您的通知，未作修改。")
+                % {"count": skipped},
                 messages.WARNING,
             )
 
@@ -211,7 +220,9 @@ class DigestAdmin(admin.ModelAdmin):
             transaction.on_commit(
                 lambda digest_id=digest_id: digest_deliver_task.delay(digest_id)
             )
-        self.message_user(request, f"已安排重新投递 {len(ids)} 条消息。")
+        self.message_user(
+            request, gettext("已安排重新投递 %(count)s 条消息。") % {"count": len(ids)}
+        )
 
 
 @admin.register(DepartmentWebhook)

@@ -39,7 +39,7 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy
 
 from portfolio.choices import AuditAction
 from portfolio.selectors import current_plan, scope_of_departments
@@ -50,7 +50,7 @@ from projects.alerts.rules import RULES, URGENCY, day_start, rule_create, rule_r
 from projects.choices import Phase
 from projects.services import year_open
 
-SCAN_ACTOR = "定时任务 scan_deadlines"
+SCAN_ACTOR = gettext_lazy("定时任务 scan_deadlines")
 # A scan that created this many notices refreshes the table's statistics.
 ANALYZE_AFTER = 1000
 # WeCom refuses markdown over 4096 bytes; DingTalk allows more. Keep under both.
@@ -92,15 +92,15 @@ class ScanSummary:
         }
 
     def lines(self) -> list[str]:
-        out = [f"扫描日期：{self.today:%Y-%m-%d}"]
+        out = [gettext("扫描日期：%(day)s") % {"day": f"{self.today:%Y-%m-%d}"}]
         if self.year_records_opened:
-            out.append(
-                f"开启{self.today.year}年度：新建年度记录 {self.year_records_opened} 条"
-            )
+            opened = {"year": self.today.year, "count": self.year_records_opened}
+            out.append(gettext("开启%(year)s年度：新建年度记录 %(count)s 条") % opened)
+        line = "  " + gettext("%(kind)s：新增 %(created)s，解除 %(resolved)s")
         for kind in URGENCY:
             created = self.created.get(kind.value, 0)
             resolved = self.resolved.get(kind.value, 0)
-            out.append(f"  {kind.label}：新增 {created}，解除 {resolved}")
+            out.append(line % dict(kind=kind.label, created=created, resolved=resolved))
         return out
 
 
@@ -113,6 +113,7 @@ def deadlines_scan(
     First opens ``today``'s year when it is not open yet (``year_open``, the same
     as the 1 January task: a server that was down on New Year's Day catches up).
     """
+    actor = str(actor) if actor is SCAN_ACTOR else actor  # audit rows take a str
     summary = ScanSummary(today=today)
     plan = current_plan()
     if open_year and plan is not None:
@@ -184,55 +185,56 @@ def _describe(notice: Notice, today: dt.date) -> str:
     """One line, in the words of the plan's offices."""
     kind = _source_kind(notice)
     record, project = notice.year_record, notice.project
-    late = (today - _deadline(notice)).days
+    values = {"late": (today - _deadline(notice)).days, "kind": kind.label}
+    if record is not None:
+        values.update(year=record.year, due=f"{record.due_date:%Y-%m-%d}")
     if kind == NoticeKind.REMINDER:
         left = (record.due_date - today).days
-        when = "今天截止" if left <= 0 else f"还剩 {left} 天"
-        text = f"{record.year}年度报告 {record.due_date:%Y-%m-%d} 截止，{when}"
+        when = gettext("今天截止") if left <= 0 else gettext("还剩 %(left)s 天")
+        values["when"] = when % {"left": left}
+        message = gettext("%(year)s年度报告 %(due)s 截止，%(when)s")
     elif kind == NoticeKind.REPORT_OVERDUE:
-        text = (
-            f"{record.year}年度报告 {record.due_date:%Y-%m-%d} 截止，"
-            f"未提交，已逾期 {late} 天"
-        )
+        message = gettext("%(year)s年度报告 %(due)s 截止，未提交，已逾期 %(late)s 天")
         if "/" in notice.period.removeprefix(f"{NoticeKind.REPORT_OVERDUE}/"):
-            text += "（审核通过后被重新打开，尚未重新提交）"
+            message += gettext("（审核通过后被重新打开，尚未重新提交）")
     elif kind == NoticeKind.RETURNED_OVERDUE:
         reason = (record.return_reason or "").strip().replace("\n", " ")
-        reason = reason[:40] + ("…" if len(reason) > 40 else "")
-        text = (
-            f"{record.year}年度报告 {_day(record.returned_at):%Y-%m-%d} 被退回，"
-            f"至今未重新提交，已逾期 {late} 天（退回原因：{reason or '未填写'}）"
+        reason = reason[:40] + ("…" if len(reason) > 40 else "") or gettext("未填写")
+        values.update(reason=reason, returned=f"{_day(record.returned_at):%Y-%m-%d}")
+        message = gettext(
+            "%(year)s年度报告 %(returned)s 被退回，"
+            "至今未重新提交，已逾期 %(late)s 天（退回原因：%(reason)s）"
         )
     elif kind == NoticeKind.REVIEW_OVERDUE:
-        waited = (today - _day(record.submitted_at)).days
-        text = (
-            f"{record.year}年度报告 {_day(record.submitted_at):%Y-%m-%d} 提交，"
-            f"已 {waited} 天未审核"
-        )
+        values["waited"] = (today - _day(record.submitted_at)).days
+        values["submitted"] = f"{_day(record.submitted_at):%Y-%m-%d}"
+        message = gettext("%(year)s年度报告 %(submitted)s 提交，已 %(waited)s 天未审核")
     elif kind == NoticeKind.SCHEDULE_OVERDUE:
-        phase = Phase(project.phase).label if project.phase else "未填报"
-        text = (
-            f"建设年限 {project.period}，已过完工年（{project.end_year}年）"
-            f"仍未竣工，当前阶段：{phase}"
+        phase = Phase(project.phase).label if project.phase else gettext("未填报")
+        values.update(period=project.period, end=project.end_year, phase=phase)
+        message = gettext(
+            "建设年限 %(period)s，已过完工年（%(end)s年）仍未竣工，当前阶段：%(phase)s"
         )
     elif kind == NoticeKind.PROGRESS_OVERDUE:
         period = _progress_period(notice)
-        text = (
-            f"{period.key} 进度更新应于 {period.due_date:%Y-%m-%d} 前报送，"
-            f"至今未报，已逾期 {late} 天"
+        values.update(period=period.key, due=f"{period.due_date:%Y-%m-%d}")
+        message = gettext(
+            "%(period)s 进度更新应于 %(due)s 前报送，至今未报，已逾期 %(late)s 天"
         )
     elif kind == NoticeKind.HEALTH_RED:
-        health = getattr(project, "health", None)
-        reasons = "；".join(health.reasons) if health and health.reasons else ""
-        text = f"{_deadline(notice):%Y-%m-%d} 起亮红灯" + (
-            f"：{reasons}" if reasons else ""
-        )
+        reasons = getattr(getattr(project, "health", None), "reasons", None)
+        values["reasons"] = gettext("；").join(reasons or [])
+        values["day"] = f"{_deadline(notice):%Y-%m-%d}"
+        message = gettext("%(day)s 起亮红灯")
+        if values["reasons"]:
+            message += gettext("：%(reasons)s")
     else:  # late start
-        text = f"计划 {project.start_year} 年开工，至今仍处于前期"
-    if notice.kind == NoticeKind.ESCALATION:
-        days = settings.PORTFOLIO_ESCALATION_DAYS
-        text = f"［{kind.label}，{days}天以上未解决］{text}"
-    return text
+        values["start"] = project.start_year
+        message = gettext("计划 %(start)s 年开工，至今仍处于前期")
+    if notice.kind != NoticeKind.ESCALATION:
+        return message % values
+    values.update(days=settings.PORTFOLIO_ESCALATION_DAYS, text=message % values)
+    return gettext("［%(kind)s，%(days)s天以上未解决］%(text)s") % values
 
 
 def _item_url(notice: Notice) -> str:
@@ -250,6 +252,7 @@ class DigestItem:
     deadline: dt.date
     order: tuple
     bucket: str  # the year of a report, the district of a project
+    by_year: bool = False
 
 
 @dataclass
@@ -277,6 +280,10 @@ class DigestContent:
     @property
     def reminders(self) -> int:
         return self.total - self.overdue
+
+    def placeholders(self) -> dict:  # what the digest's messages fill in
+        day = {"day": self.today.strftime(gettext("%Y年%m月%d日"))}
+        return vars(self) | day | {"overdue": self.overdue, "reminders": self.reminders}
 
 
 def digest_content(notices: list[Notice], *, today: dt.date) -> DigestContent:
@@ -306,10 +313,11 @@ def digest_content(notices: list[Notice], *, today: dt.date) -> DigestContent:
                 deadline=deadline,
                 order=(deadline, project.table, project.number),
                 bucket=(
-                    f"{notice.year_record.year}年"
+                    gettext("%(year)s年") % {"year": notice.year_record.year}
                     if notice.year_record_id
                     else project.district.name
                 ),
+                by_year=bool(notice.year_record_id),
             )
         )
     cap = settings.PORTFOLIO_DIGEST_ITEMS_PER_KIND
@@ -323,10 +331,11 @@ def digest_content(notices: list[Notice], *, today: dt.date) -> DigestContent:
             buckets[item.bucket] += 1
         breakdown = ""
         if len(buckets) > 1:
-            by = "年度" if items[0].bucket.endswith("年") else "县区"
-            breakdown = f"按{by}：" + "，".join(
-                f"{name} {count} 项" for name, count in buckets.items()
-            )
+            by = gettext("年度") if items[0].by_year else gettext("县区")
+            each = gettext("%(name)s %(count)s 项")
+            parts = [each % {"name": n, "count": c} for n, c in buckets.items()]
+            counts = gettext("，").join(parts)
+            breakdown = gettext("按%(by)s：%(counts)s") % dict(by=by, counts=counts)
         groups.append(
             DigestGroup(
                 kind=kind,
@@ -350,15 +359,13 @@ def digest_content(notices: list[Notice], *, today: dt.date) -> DigestContent:
 
 
 def digest_subject(content: DigestContent) -> str:
-    parts = []
+    values, parts = content.placeholders(), []
     if content.overdue:
-        parts.append(f"逾期 {content.overdue} 项")
+        parts.append(gettext("逾期 %(overdue)s 项") % values)
     if content.reminders:
-        parts.append(f"截止提醒 {content.reminders} 项")
-    return (
-        f"【巴中服务业项目调度】{content.today:%Y年%m月%d日}新增事项 "
-        f"{content.total} 项（{'，'.join(parts)}）"
-    )
+        parts.append(gettext("截止提醒 %(reminders)s 项") % values)
+    subject = gettext("【巴中服务业项目调度】%(day)s新增事项 %(total)s 项（%(parts)s）")
+    return subject % (values | {"parts": gettext("，").join(parts)})
 
 
 def digest_email(digest: Digest, notices: list[Notice], *, today: dt.date):
@@ -370,14 +377,15 @@ def digest_email(digest: Digest, notices: list[Notice], *, today: dt.date):
         "name": recipient.get_full_name() or recipient.get_username(),
         "site_url": settings.SITE_URL,
     }
-    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    from_email = str(settings.DEFAULT_FROM_EMAIL)  # the setting may be lazy
+    domain = parseaddr(from_email)[1].rpartition("@")[2] or "localhost"
     # The same digest always carries the same Message-ID: if a resend happens
     # (see docs/alerts.md), mail servers and clients can tell it is one message.
     message_id = f"<digest-{digest.pk}.{digest.created_at:%Y%m%d%H%M%S}@{domain}>"
     message = EmailMultiAlternatives(
         subject=digest_subject(content),
         body=render_to_string("alerts/email/digest.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=from_email,
         to=[digest.address],
         headers={
             "Message-ID": message_id,
@@ -393,24 +401,26 @@ def digest_email(digest: Digest, notices: list[Notice], *, today: dt.date):
 
 def webhook_markdown(content: DigestContent, *, department: str) -> tuple[str, str]:
     """(title, markdown) of a robot message, within the robots' size limit."""
-    title = f"项目调度提醒：新增 {content.total} 项"
-    head = [
-        f"### 巴中服务业项目调度 · {department}",
-        f"{content.today:%Y年%m月%d日}新增事项 **{content.total}** 项"
-        f"（逾期 {content.overdue}，截止提醒 {content.reminders}）",
-    ]
-    tail = f"\n[在系统中查看全部]({content.inbox_url})"
+    values = content.placeholders() | {"department": department}
+    title = gettext("项目调度提醒：新增 %(total)s 项") % values
+    intro = gettext(
+        "%(day)s新增事项 **%(total)s** 项（逾期 %(overdue)s，截止提醒 %(reminders)s）"
+    )
+    head = [gettext("### 巴中服务业项目调度 · %(department)s") % values, intro % values]
+    tail = "\n" + gettext("[在系统中查看全部](%(inbox_url)s)") % values
     lines = list(head)
     size = len("\n".join(lines).encode()) + len(tail.encode())
     omitted = 0
     for group in content.groups:
-        block = [f"\n**{group.label}：{group.count} 项**"]
+        block = ["\n" + gettext("**%(label)s：%(count)s 项**") % vars(group)]
         if group.breakdown:
             block.append(f"> {group.breakdown}")
-        block += [f"- [{i.project}]({i.url})：{i.text}" for i in group.items[:10]]
+        line = gettext("- [%(project)s](%(url)s)：%(text)s")
+        block += [line % vars(i) for i in group.items[:10]]
         shown = min(len(group.items), 10)
         if group.count > shown:
-            block.append(f"- ……另有 {group.count - shown} 项")
+            more = {"more": group.count - shown}
+            block.append(gettext("- ……另有 %(more)s 项") % more)
         text = "\n".join(block)
         if size + len(text.encode()) + 1 > WEBHOOK_MAX_BYTES:
             omitted += group.count
@@ -418,7 +428,8 @@ def webhook_markdown(content: DigestContent, *, department: str) -> tuple[str, s
         lines.append(text)
         size += len(text.encode()) + 1
     if omitted:
-        lines.append(f"\n（篇幅所限，另有 {omitted} 项未列出）")
+        more = gettext("（篇幅所限，另有 %(omitted)s 项未列出）")
+        lines.append("\n" + more % {"omitted": omitted})
     return title, "\n".join(lines) + tail
 
 
@@ -579,7 +590,8 @@ def _digest_deliver(digest_id: int, today: dt.date) -> str:
     )
     if digest is None:
         if Digest.objects.filter(pk=digest_id).exists():
-            raise DigestBusy(f"汇总消息 {digest_id} 正由其他进程发送")
+            busy = gettext("汇总消息 %(digest)s 正由其他进程发送")
+            raise DigestBusy(busy % {"digest": digest_id})
         return "missing"
     if digest.status != DigestStatus.PENDING:
         return "already"
@@ -593,7 +605,7 @@ def _digest_deliver(digest_id: int, today: dt.date) -> str:
             return "cancelled"
         message, content = digest_email(digest, notices, today=today)
         if message.send() != 1:
-            raise smtplib.SMTPException("邮件服务器未接收该邮件")
+            raise smtplib.SMTPException(gettext("邮件服务器未接收该邮件"))
         Notice.objects.filter(pk__in=[n.pk for n in notices]).update(delivered_at=now)
     else:
         if not digest.webhook.is_active:  # switched off since the digest was made
@@ -658,7 +670,7 @@ def digests_deliver_now(*, today: dt.date | None = None) -> dict[str, int]:
 def notice_mark_read(*, notice: Notice, actor: Actor) -> Notice:
     """The recipient marks a notice read (idempotent); nobody else may."""
     if isinstance(actor, str) or notice.recipient_id != actor.pk:
-        raise PermissionDenied(_("只能将发给自己的通知标记为已读。"))
+        raise PermissionDenied(gettext("只能将发给自己的通知标记为已读。"))
     notice = Notice.objects.select_for_update().get(pk=notice.pk)
     if notice.read_at is None:
         notice.read_at = timezone.now()

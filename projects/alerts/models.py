@@ -125,7 +125,11 @@ class Digest(models.Model):
 
     def __str__(self) -> str:
         target = self.recipient or self.webhook
-        return f"{self.get_channel_display()} → {target}（{self.item_count}项）"
+        return _("%(channel)s → %(target)s（%(count)s项）") % {
+            "channel": self.get_channel_display(),
+            "target": target,
+            "count": self.item_count,
+        }
 
 
 class Notice(models.Model):
@@ -216,7 +220,10 @@ class Notice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}：{self.project.name}"
+        return _("%(kind)s：%(project)s") % {
+            "kind": self.get_kind_display(),
+            "project": self.project.name,
+        }
 
     @property
     def read(self) -> bool:

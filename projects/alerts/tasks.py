@@ -16,12 +16,13 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from projects.dossier.health import health_refresh
 
 from . import delivery as alerts
 
-HEALTH_ACTOR = "定时任务 health_refresh"
+HEALTH_ACTOR = _("定时任务 health_refresh")
 
 
 def _day(value: str | None) -> dt.date:
@@ -33,7 +34,7 @@ def _day(value: str | None) -> dt.date:
 def deadlines_scan_task(today: str | None = None) -> dict:
     """Daily: traffic lights, then reminders, overdue notices, escalations."""
     day = _day(today)
-    health_refresh(today=day, actor=HEALTH_ACTOR)
+    health_refresh(today=day, actor=str(HEALTH_ACTOR))
     return alerts.deadlines_scan(today=day).as_dict()
 
 

@@ -25,6 +25,7 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.choices import AuditAction
@@ -58,15 +59,22 @@ PDF = FileType("application/pdf", (".pdf",), "PDF")
 DOCX = FileType(
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     (".docx",),
-    "Word（DOCX）",
+    _("Word（DOCX）"),
 )
 XLSX = FileType(
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     (".xlsx",),
-    "Excel（XLSX）",
+    _("Excel（XLSX）"),
 )
 ALLOWED_TYPES = (PNG, JPEG, GIF, WEBP, PDF, DOCX, XLSX)
-ALLOWED_TEXT = "、".join(t.label for t in ALLOWED_TYPES)
+
+
+def _allowed_text() -> str:
+    return str(_("、")).join(str(t.label) for t in ALLOWED_TYPES)
+
+
+# Lazy: translated when a message is rendered, not at import.
+ALLOWED_TEXT = lazy(_allowed_text, str)()
 
 
 def _sniff_zip(fileobj) -> FileType | None:

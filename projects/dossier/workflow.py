@@ -55,7 +55,7 @@ def check_problem(action: ProblemAction, source: ProblemState) -> ProblemTransit
         if transition.action == action and transition.source == source:
             return transition
     allowed = allowed_problem_actions(source)
-    allowed_text = "、".join(str(a.label) for a in allowed) or str(_("无"))
+    allowed_text = str(_("、")).join(str(a.label) for a in allowed) or str(_("无"))
     raise TransitionNotAllowed(
         str(
             _(

@@ -26,6 +26,8 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
@@ -39,15 +41,16 @@ from projects.models import Project, YearRecord
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # The title of each table, character for character as the plan prints it
-# (tests compare them with the seed parser's reading of the plan text).
+# (tests compare them with the seed parser's reading of the plan text). Lazy: the
+# sheet writer turns them into str.
 TABLE_TITLES: dict[int, str] = {
-    1: "巴中市“十四五”旅游业重大项目表",
-    2: "巴中市“十四五”康养业重大项目表",
-    3: "巴中市“十四五”商贸物流业重大项目表",
-    4: "巴中市“十四五”文化创意产业重大项目表",
-    5: "巴中市“十四五”人力资源服务业重大项目表",
-    6: "巴中市“十四五”教育重大项目表",
-    7: "巴中市“十四五”医疗卫生重大项目表",
+    1: _("巴中市“十四五”旅游业重大项目表"),
+    2: _("巴中市“十四五”康养业重大项目表"),
+    3: _("巴中市“十四五”商贸物流业重大项目表"),
+    4: _("巴中市“十四五”文化创意产业重大项目表"),
+    5: _("巴中市“十四五”人力资源服务业重大项目表"),
+    6: _("巴中市“十四五”教育重大项目表"),
+    7: _("巴中市“十四五”医疗卫生重大项目表"),
 }
 
 # Cell kinds: how a value is written and how wide its column may grow.
@@ -95,6 +98,7 @@ def sheet_write(
     their row grows to show them.
     """
     ncols = len(columns)
+    title = str(title)  # a lazy label is not a cell value
     ws.cell(row=TITLE_ROW, column=1, value=title).font = Font(bold=True, size=14)
     ws.cell(row=TITLE_ROW, column=1).alignment = Alignment(horizontal="center")
     if ncols > 1:
@@ -104,7 +108,7 @@ def sheet_write(
     ws.row_dimensions[TITLE_ROW].height = 26
     widths = [text_width(column.header) for column in columns]
     for index, column in enumerate(columns, start=1):
-        cell = ws.cell(row=HEADER_ROW, column=index, value=column.header)
+        cell = ws.cell(row=HEADER_ROW, column=index, value=str(column.header))
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
         cell.border = _BORDER
@@ -162,7 +166,7 @@ def table_workbook(
     title: str,
     headers: Sequence[str],
     rows: Iterable[Sequence[Any]],
-    sheet_name: str = "数据",
+    sheet_name: str = _("数据"),
 ) -> Workbook:
     """Any list as one styled sheet; column kinds are guessed from the values."""
     rows = [list(row) for row in rows]
@@ -181,7 +185,7 @@ def table_workbook(
             kinds.append(TEXT)
     workbook = Workbook()
     ws = workbook.active
-    ws.title = _sheet_name(sheet_name)
+    ws.title = _sheet_name(str(sheet_name))
     sheet_write(
         ws,
         title=title,
@@ -201,30 +205,31 @@ def _sheet_name(name: str) -> str:
 
 BY_TABLE, SINGLE_SHEET = "tables", "single"
 EXPORT_LAYOUTS = {
-    BY_TABLE: "每个项目表一个工作表（表1—表7）",
-    SINGLE_SHEET: "当前筛选结果一个工作表",
+    BY_TABLE: _("每个项目表一个工作表（表1—表7）"),
+    SINGLE_SHEET: _("当前筛选结果一个工作表"),
 }
 
 
 def year_columns(year: int) -> list[Column]:
     """The chosen year's columns after the plan's own five."""
+    named = {"year": year}
     return [
-        Column(f"{year}年审核状态"),
-        Column(f"{year}年阶段"),
-        Column(f"{year}年计划投资（万元）", MONEY),
-        Column(f"{year}年完成投资（万元）", MONEY),
-        Column(f"{year}年形象进度（%）", PERCENT),
-        Column(f"{year}年进展情况", LONG_TEXT),
+        Column(gettext("%(year)s年审核状态") % named),
+        Column(gettext("%(year)s年阶段") % named),
+        Column(gettext("%(year)s年计划投资（万元）") % named, MONEY),
+        Column(gettext("%(year)s年完成投资（万元）") % named, MONEY),
+        Column(gettext("%(year)s年形象进度（%%）") % named, PERCENT),
+        Column(gettext("%(year)s年进展情况") % named, LONG_TEXT),
     ]
 
 
 def plan_columns() -> list[Column]:
     return [
-        Column("序号", INT),
-        Column("项目名称", TEXT),
-        Column("县区", TEXT),
-        Column("建设年限", TEXT),
-        Column("建设规模及内容", LONG_TEXT),
+        Column(gettext("序号"), INT),
+        Column(gettext("项目名称"), TEXT),
+        Column(gettext("县区"), TEXT),
+        Column(gettext("建设年限"), TEXT),
+        Column(gettext("建设规模及内容"), LONG_TEXT),
     ]
 
 
@@ -250,10 +255,10 @@ def _project_values(project: Project) -> list[Any]:
         project.content,
     ]
     if record is None:
-        return values + ["未建立", "", None, None, None, ""]
+        return values + [gettext("未建立"), "", None, None, None, ""]
     return values + [
         ReviewState(record.state).label,
-        record.phase_label if record.phase else "未填报",
+        record.phase_label if record.phase else gettext("未填报"),
         record.planned_investment,
         record.actual_investment,
         record.percent_complete,
@@ -278,12 +283,15 @@ def projects_workbook(
     workbook = Workbook()
     workbook.remove(workbook.active)
     if layout == SINGLE_SHEET:
-        ws = workbook.create_sheet(_sheet_name(f"{year}年项目"))
+        ws = workbook.create_sheet(
+            _sheet_name(gettext("%(year)s年项目") % {"year": year})
+        )
         rows = ([ProjectTable(p.table).label, *_project_values(p)] for p in projects)
         sheet_write(
             ws,
-            title=title or f"巴中市“十四五”服务业重大项目（{year}年度）",
-            columns=[Column("项目表"), *plan_columns(), *year_columns(year)],
+            title=title
+            or gettext("巴中市“十四五”服务业重大项目（%(year)s年度）") % {"year": year},
+            columns=[Column(gettext("项目表")), *plan_columns(), *year_columns(year)],
             rows=rows,
         )
         return workbook
@@ -291,7 +299,7 @@ def projects_workbook(
     for project in projects.order_by("table", "number"):
         by_table.setdefault(project.table, []).append(project)
     for table in sorted(by_table) or list(TABLE_TITLES):
-        ws = workbook.create_sheet(ProjectTable(table).label)
+        ws = workbook.create_sheet(str(ProjectTable(table).label))
         sheet_write(
             ws,
             title=TABLE_TITLES[table],
@@ -303,8 +311,9 @@ def projects_workbook(
 
 # --- The year-progress template ---------------------------------------------------
 
-TEMPLATE_SHEET = "年度填报"
-HELP_SHEET = "填写说明"
+# Lazy: str() them where openpyxl needs a str (a sheet's title).
+TEMPLATE_SHEET = _("年度填报")
+HELP_SHEET = _("填写说明")
 KEY_SEPARATOR = "|"
 
 
@@ -319,44 +328,50 @@ class TemplateColumn:
 
 
 TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
-    TemplateColumn("key", "校验键（请勿修改）"),
-    TemplateColumn("table", "项目表"),
-    TemplateColumn("number", "序号", INT),
-    TemplateColumn("name", "项目名称"),
-    TemplateColumn("district", "县区"),
-    TemplateColumn("period", "建设年限"),
-    TemplateColumn("state", "审核状态"),
-    TemplateColumn("phase", "年度阶段", TEXT, "phase"),
+    TemplateColumn("key", _("校验键（请勿修改）")),
+    TemplateColumn("table", _("项目表")),
+    TemplateColumn("number", _("序号"), INT),
+    TemplateColumn("name", _("项目名称")),
+    TemplateColumn("district", _("县区")),
+    TemplateColumn("period", _("建设年限")),
+    TemplateColumn("state", _("审核状态")),
+    TemplateColumn("phase", _("年度阶段"), TEXT, "phase"),
     TemplateColumn(
-        "planned_investment", "计划投资（万元）", MONEY, "planned_investment"
+        "planned_investment", _("计划投资（万元）"), MONEY, "planned_investment"
     ),
-    TemplateColumn("actual_investment", "完成投资（万元）", MONEY, "actual_investment"),
-    TemplateColumn("percent_complete", "形象进度（%）", PERCENT, "percent_complete"),
-    TemplateColumn("progress", "进展情况", LONG_TEXT, "progress"),
-    TemplateColumn("problems", "存在问题", LONG_TEXT, "problems"),
-    TemplateColumn("next_steps", "下一步计划", LONG_TEXT, "next_steps"),
-    TemplateColumn("reason", "阶段变更原因", TEXT),
+    TemplateColumn(
+        "actual_investment", _("完成投资（万元）"), MONEY, "actual_investment"
+    ),
+    TemplateColumn("percent_complete", _("形象进度（%）"), PERCENT, "percent_complete"),
+    TemplateColumn("progress", _("进展情况"), LONG_TEXT, "progress"),
+    TemplateColumn("problems", _("存在问题"), LONG_TEXT, "problems"),
+    TemplateColumn("next_steps", _("下一步计划"), LONG_TEXT, "next_steps"),
+    TemplateColumn("reason", _("阶段变更原因"), TEXT),
 )
 # What a clerk may type in the phase column, keyed by the phase's code: the words
 # the offices write in their files, which must keep meaning the same phase whatever
-# the interface calls it. The current label is accepted too.
+# the interface calls it. The current label is accepted too. The words are
+# wrapped for translators; the keys of PHASE_WORDS are real str (matched with what
+# a clerk typed).
 PHASE_SYNONYMS: dict[Phase, tuple[str, ...]] = {
-    Phase.PREPARING: ("前期",),
-    Phase.UNDER_CONSTRUCTION: ("在建", "新开工", "续建"),
-    Phase.COMPLETED: ("竣工",),
-    Phase.IN_OPERATION: ("投运",),
-    Phase.SUSPENDED: ("停缓建",),
-    Phase.CANCELLED: ("取消",),
+    Phase.PREPARING: (_("前期"),),
+    Phase.UNDER_CONSTRUCTION: (_("在建"), _("新开工"), _("续建")),
+    Phase.COMPLETED: (_("竣工"),),
+    Phase.IN_OPERATION: (_("投运"),),
+    Phase.SUSPENDED: (_("停缓建"),),
+    Phase.CANCELLED: (_("取消"),),
 }
 PHASE_WORDS: dict[str, Phase] = {
-    word: phase
+    str(word): phase
     for phase in Phase
-    for word in (*PHASE_SYNONYMS[phase], str(phase.label))
+    for word in (*PHASE_SYNONYMS[phase], phase.label)
 }
 
 
 def template_title(year: int) -> str:
-    return f"巴中市“十四五”服务业重大项目{year}年度进展填报表"
+    return gettext("巴中市“十四五”服务业重大项目%(year)s年度进展填报表") % {
+        "year": year
+    }
 
 
 def template_key(record: YearRecord) -> str:
@@ -410,7 +425,7 @@ def template_workbook(records: QuerySet[YearRecord], *, year: int) -> Workbook:
     records = records.order_by("project__table", "project__number")
     workbook = Workbook()
     ws = workbook.active
-    ws.title = TEMPLATE_SHEET
+    ws.title = str(TEMPLATE_SHEET)
     rows = [_template_values(record) for record in records]
     sheet_write(
         ws,
@@ -443,8 +458,8 @@ def template_workbook(records: QuerySet[YearRecord], *, year: int) -> Workbook:
         formula1=f'"{choices}"',
         allow_blank=True,
         showErrorMessage=True,
-        errorTitle="年度阶段",
-        error=f"请从下拉列表中选择：{choices}",
+        errorTitle=gettext("年度阶段"),
+        error=gettext("请从下拉列表中选择：%(choices)s") % {"choices": choices},
     )
     validation.add(f"{phase_column}{FIRST_DATA_ROW}:{phase_column}{last_row}")
     ws.add_data_validation(validation)
@@ -455,24 +470,32 @@ def template_workbook(records: QuerySet[YearRecord], *, year: int) -> Workbook:
     ws.protection.formatCells = False
     ws.protection.autoFilter = False
     ws.protection.sort = True
-    _help_sheet(workbook.create_sheet(HELP_SHEET), year)
+    _help_sheet(workbook.create_sheet(str(HELP_SHEET)), year)
     workbook.active = 0
     return workbook
 
 
 def _help_sheet(ws: Worksheet, year: int) -> None:
     lines = [
-        f"{template_title(year)} 填写说明",
-        "1. 只填写“年度阶段”至“阶段变更原因”各列；灰色行已提交或已审核，不能修改。",
-        "2. 请勿增删行、改动表头或隐藏的 A 列（校验键）；系统按校验键核对项目和版本。",
-        "3. 年度阶段可选："
-        + "、".join(str(p.label) for p in Phase)
-        + "（在建也可写新开工、续建）。",
-        "4. 投资单位为万元，形象进度填 0—100 的数字；"
-        "全角数字和空格（如１２３）系统会自动转换。",
-        "5. 请填写数值而非公式；含公式、合并单元格或日期格式数字的文件将被拒绝。",
-        "6. 阶段改为停缓建或取消时，须在“阶段变更原因”列写明原因。",
-        "7. 导入前系统先逐行校验并显示修改预览，全部无误并确认后才保存。",
+        gettext("%(title)s 填写说明") % {"title": template_title(year)},
+        gettext(
+            "1. 只填写“年度阶段”至“阶段变更原因”各列；灰色行已提交或已审核，不能修改。"
+        ),
+        gettext(
+            "2. 请勿增删行、改动表头或隐藏的 A 列（校验键）；"
+            "系统按校验键核对项目和版本。"
+        ),
+        gettext("3. 年度阶段可选：%(phases)s（在建也可写新开工、续建）。")
+        % {"phases": gettext("、").join(str(p.label) for p in Phase)},
+        gettext(
+            "4. 投资单位为万元，形象进度填 0—100 的数字；"
+            "全角数字和空格（如１２３）系统会自动转换。"
+        ),
+        gettext(
+            "5. 请填写数值而非公式；含公式、合并单元格或日期格式数字的文件将被拒绝。"
+        ),
+        gettext("6. 阶段改为停缓建或取消时，须在“阶段变更原因”列写明原因。"),
+        gettext("7. 导入前系统先逐行校验并显示修改预览，全部无误并确认后才保存。"),
     ]
     for row, line in enumerate(lines, start=1):
         ws.cell(row=row, column=1, value=line).alignment = Alignment(wrap_text=False)

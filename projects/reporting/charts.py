@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.utils.html import conditional_escape, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from projects.reporting.dashboard import IndicatorRow, InvestmentRow, Matrix, StateCount
 
@@ -117,7 +118,7 @@ def stacked_bars(matrix: Matrix, *, chart: str, title: str) -> SafeString:
                 _html(
                     '<a href="{}" class="segment" data-phase="{}" data-count="{}">'
                     '<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" fill="{}">'
-                    "<title>{} · {}：{} 个项目</title></rect>{}</a>",
+                    "<title>{}</title></rect>{}</a>",
                     cell.url,
                     phase or "none",
                     count,
@@ -126,9 +127,8 @@ def stacked_bars(matrix: Matrix, *, chart: str, title: str) -> SafeString:
                     width,
                     BAR,
                     PHASE_COLORS[phase],
-                    row.label,
-                    phase_label,
-                    count,
+                    gettext("%(row)s · %(phase)s：%(count)s 个项目")
+                    % {"row": row.label, "phase": phase_label, "count": count},
                     _html(
                         '<text x="{:.1f}" y="{}" text-anchor="middle" fill="{}">'
                         "{}</text>",
@@ -191,7 +191,7 @@ def count_bars(
                 '<g class="bar" data-label="{}" data-total="{}"><a href="{}">'
                 '<text x="{}" y="{}" text-anchor="end">{}</text>'
                 '<rect x="{}" y="{}" width="{:.1f}" height="{}" fill="{}">'
-                "<title>{}：{}</title></rect>"
+                "<title>{}</title></rect>"
                 '<text class="total" x="{:.1f}" y="{}" font-weight="bold">{}</text>'
                 "</a></g>",
                 label,
@@ -205,8 +205,7 @@ def count_bars(
                 width,
                 BAR,
                 color,
-                label,
-                count,
+                gettext("%(label)s：%(count)s") % {"label": label, "count": count},
                 LABEL_WIDTH + width + 6,
                 y + 13,
                 count,
@@ -247,24 +246,23 @@ def investment_bars(
         bars = []
         for offset, (kind, label, value, color) in enumerate(
             [
-                ("planned", "计划", row.planned, PLANNED_COLOR),
-                ("actual", "完成", row.actual, ACTUAL_COLOR),
+                ("planned", gettext("计划"), row.planned, PLANNED_COLOR),
+                ("actual", gettext("完成"), row.actual, ACTUAL_COLOR),
             ]
         ):
             width = float(value * scale)
             bars.append(
                 _html(
                     '<rect class="{}" x="{}" y="{}" width="{:.1f}" height="13" '
-                    'fill="{}"><title>{} {}投资：{} 万元</title></rect>'
+                    'fill="{}"><title>{}</title></rect>'
                     '<text x="{:.1f}" y="{}" font-size="11">{}</text>',
                     kind,
                     LABEL_WIDTH,
                     y + offset * 14,
                     width,
                     color,
-                    row.label,
-                    label,
-                    number_text(value),
+                    gettext("%(row)s %(kind)s投资：%(value)s 万元")
+                    % {"row": row.label, "kind": label, "value": number_text(value)},
                     LABEL_WIDTH + width + 4,
                     y + offset * 14 + 11,
                     number_text(value),
@@ -287,7 +285,10 @@ def investment_bars(
         )
     legend_y = 12 + len(rows) * group
     legend = _legend(
-        [("计划投资（万元）", PLANNED_COLOR), ("完成投资（万元）", ACTUAL_COLOR)],
+        [
+            (gettext("计划投资（万元）"), PLANNED_COLOR),
+            (gettext("完成投资（万元）"), ACTUAL_COLOR),
+        ],
         legend_y,
     )
     return _svg(
@@ -318,7 +319,7 @@ def indicator_bars(row: IndicatorRow, *, year: int) -> SafeString:
         parts.append(
             _html(
                 '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}">'
-                "<title>{}年目标：{}{}</title></rect>"
+                "<title>{}</title></rect>"
                 '<text x="{:.1f}" y="{:.1f}" text-anchor="middle" font-size="10">'
                 "{}</text>"
                 '<text x="{:.1f}" y="{}" text-anchor="middle" font-size="10">'
@@ -328,9 +329,8 @@ def indicator_bars(row: IndicatorRow, *, year: int) -> SafeString:
                 step - 8,
                 h,
                 "#3a7ca5" if current else "#b7cde0",
-                target_year,
-                text,
-                row.unit,
+                gettext("%(year)s年目标：%(text)s%(unit)s")
+                % {"year": target_year, "text": text, "unit": row.unit},
                 x + step / 2,
                 height - bottom - h - 3,
                 text,
@@ -345,18 +345,21 @@ def indicator_bars(row: IndicatorRow, *, year: int) -> SafeString:
             _html(
                 '<line class="actual" x1="6" x2="{}" y1="{:.1f}" y2="{:.1f}" '
                 'stroke="#c0392b" stroke-width="2" stroke-dasharray="4 2">'
-                "<title>{}年实际：{}{}</title></line>",
+                "<title>{}</title></line>",
                 width - 6,
                 y,
                 y,
-                row.progress_year,
-                number_text(row.actual),
-                row.unit,
+                gettext("%(year)s年实际：%(value)s%(unit)s")
+                % {
+                    "year": row.progress_year,
+                    "value": number_text(row.actual),
+                    "unit": row.unit,
+                },
             )
         )
     return _svg(
         f"indicator-{row.code}",
-        f"{row.name}（{row.unit}）各年目标",
+        gettext("%(name)s（%(unit)s）各年目标") % {"name": row.name, "unit": row.unit},
         width,
         height,
         mark_safe("".join(parts)),  # safe: format_html output

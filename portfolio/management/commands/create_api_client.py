@@ -7,50 +7,62 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from portfolio.choices import ApiScope
 from portfolio.credentials import api_client_create
 from portfolio.models import ApiClient, Department
 
-ACTOR = "命令 create_api_client"
+ACTOR = _("命令 create_api_client")
 
 
 class Command(BaseCommand):
-    help = "为外部系统签发 API 令牌（只显示一次）。read：只读；write：可填报和审核。"
+    # A property: argparse needs a real str, translated when the help is shown.
+    @property
+    def help(self):
+        return gettext(
+            "为外部系统签发 API 令牌（只显示一次）。read：只读；write：可填报和审核。"
+        )
 
     def add_arguments(self, parser):
-        parser.add_argument("name", help="外部系统名称（唯一）")
+        parser.add_argument("name", help=gettext("外部系统名称（唯一）"))
         parser.add_argument(
             "--scope",
             choices=[choice.value for choice in ApiScope],
             default=ApiScope.READ.value,
-            help="read（只读，默认）或 write（读写）",
+            help=gettext("read（只读，默认）或 write（读写）"),
         )
         parser.add_argument(
             "--department",
             action="append",
             default=[],
             metavar="CODE",
-            help="只允许访问该责任单位的项目；可重复。不给则为全市。",
+            help=gettext("只允许访问该责任单位的项目；可重复。不给则为全市。"),
         )
         parser.add_argument(
             "--expires-in-days",
             type=int,
             default=None,
-            help="多少天后过期；不给则长期有效（可随时吊销）。",
+            help=gettext("多少天后过期；不给则长期有效（可随时吊销）。"),
         )
 
     def handle(self, *args, name, scope, department, expires_in_days, **options):
         if ApiClient.objects.filter(name=name).exists():
-            raise CommandError(f"已存在名为“{name}”的 API 凭据。")
+            raise CommandError(
+                gettext("已存在名为“%(name)s”的 API 凭据。") % {"name": name}
+            )
         departments = list(Department.objects.filter(code__in=department))
         unknown = sorted(set(department) - {d.code for d in departments})
         if unknown:
-            raise CommandError(f"未知的责任单位编码：{'、'.join(unknown)}")
+            raise CommandError(
+                gettext("未知的责任单位编码：%(codes)s")
+                % {"codes": gettext("、").join(unknown)}
+            )
         expires_at = None
         if expires_in_days is not None:
             if expires_in_days <= 0:
-                raise CommandError("--expires-in-days 必须为正数。")
+                raise CommandError(gettext("--expires-in-days 必须为正数。"))
             expires_at = timezone.now() + dt.timedelta(days=expires_in_days)
         try:
             client, token = api_client_create(
@@ -58,16 +70,22 @@ class Command(BaseCommand):
                 scope=ApiScope(scope),
                 departments=departments,
                 expires_at=expires_at,
-                actor=ACTOR,
+                actor=str(ACTOR),
             )
         except ValidationError as exc:
-            raise CommandError("；".join(exc.messages)) from exc
-        reach = "、".join(d.name for d in departments) or "全市所有项目"
-        self.stdout.write(f"已为“{client.name}”签发 {client.get_scope_display()} 令牌")
-        self.stdout.write(f"范围：{reach}")
+            raise CommandError(gettext("；").join(exc.messages)) from exc
+        reach = gettext("、").join(d.name for d in departments) or gettext(
+            "全市所有项目"
+        )
+        self.stdout.write(
+            gettext("已为“%(name)s”签发 %(scope)s 令牌")
+            % {"name": client.name, "scope": client.get_scope_display()}
+        )
+        self.stdout.write(gettext("范围：%(reach)s") % {"reach": reach})
         if expires_at:
             self.stdout.write(
-                f"过期时间：{timezone.localtime(expires_at):%Y-%m-%d %H:%M}"
+                gettext("过期时间：%(when)s")
+                % {"when": f"{timezone.localtime(expires_at):%Y-%m-%d %H:%M}"}
             )
-        self.stdout.write("令牌只显示这一次，请妥善保存：")
+        self.stdout.write(gettext("令牌只显示这一次，请妥善保存："))
         self.stdout.write(token)

@@ -76,23 +76,25 @@ class NoticeFilter(django_filters.FilterSet):
 
 @extend_schema_view(
     list=extend_schema(
-        tags=["通知"],
-        summary="提醒与逾期通知列表",
-        description="本人收到的通知；?format=csv|xlsx 导出整个筛选结果。"
-        "外部系统的令牌没有接收人，列表为空。",
+        tags=[_("通知")],
+        summary=_("提醒与逾期通知列表"),
+        description=_(
+            "本人收到的通知；?format=csv|xlsx 导出整个筛选结果。"
+            "外部系统的令牌没有接收人，列表为空。"
+        ),
         parameters=[
             schema.FORMAT,
             OpenApiParameter(
                 "recipient",
                 str,
-                description="接收人用户名（仅督查员、管理员可查看他人的通知）",
+                description=_("接收人用户名（仅督查员、管理员可查看他人的通知）"),
             ),
         ],
         responses={**schema.list_responses(NoticeSerializer), 403: schema.FORBIDDEN},
     ),
     retrieve=extend_schema(
-        tags=["通知"],
-        summary="单条通知",
+        tags=[_("通知")],
+        summary=_("单条通知"),
         responses={200: NoticeSerializer, **schema.READ_ERRORS},
     ),
 )
@@ -104,15 +106,15 @@ class NoticeViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
     queryset = Notice.objects.none()  # for the schema; get_queryset scopes
     export_name = "notices"
     export_columns = [
-        Column("编号", "id", "number"),
-        Column("类型", "kind_display"),
-        Column("项目", "project"),
-        Column("年度", "year", "number"),
-        Column("期次", "period"),
-        Column("接收人", "recipient"),
-        Column("创建时间", "created_at"),
-        Column("已读", "read", "bool"),
-        Column("已解除", "resolved", "bool"),
+        Column(_("编号"), "id", "number"),
+        Column(_("类型"), "kind_display"),
+        Column(_("项目"), "project"),
+        Column(_("年度"), "year", "number"),
+        Column(_("期次"), "period"),
+        Column(_("接收人"), "recipient"),
+        Column(_("创建时间"), "created_at"),
+        Column(_("已读"), "read", "bool"),
+        Column(_("已解除"), "resolved", "bool"),
     ]
 
     def get_queryset(self):
@@ -135,8 +137,8 @@ class NoticeViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
         return queryset
 
     @extend_schema(
-        tags=["通知"],
-        summary="标记为已读",
+        tags=[_("通知")],
+        summary=_("标记为已读"),
         request=None,
         responses={
             200: NoticeSerializer,

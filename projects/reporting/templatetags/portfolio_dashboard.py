@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from projects.reporting import charts
 from projects.reporting.dashboard import OVERDUE_KINDS, dashboard_build
@@ -37,7 +38,7 @@ def state_chart(dashboard):
     return charts.state_bars(
         dashboard.reports_by_state,
         chart="reports-by-state",
-        title=f"{dashboard.year}年度报告审核状态",
+        title=gettext("%(year)s年度报告审核状态") % {"year": dashboard.year},
     )
 
 
@@ -47,7 +48,7 @@ def overdue_chart(dashboard):
         (OVERDUE_KINDS[kind], int(figure.value), figure.url, OVERDUE_COLORS[kind])
         for kind, figure in dashboard.overdue_counts.items()
     ]
-    return charts.count_bars(items, chart="overdue", title="逾期事项")
+    return charts.count_bars(items, chart="overdue", title=gettext("逾期事项"))
 
 
 @register.simple_tag
@@ -56,7 +57,8 @@ def investment_chart(dashboard):
         dashboard.investment,
         dashboard.investment_total,
         chart="investment-by-sector",
-        title=f"{dashboard.year}年计划投资与完成投资（万元）",
+        title=gettext("%(year)s年计划投资与完成投资（万元）")
+        % {"year": dashboard.year},
     )
 
 

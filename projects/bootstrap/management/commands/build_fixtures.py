@@ -7,13 +7,17 @@ committed fixture equals a fresh parse, character for character.
 import json
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from portfolio import seed
 from portfolio.fixtures import PLAN_FIXTURE, build_plan_fixture
 
 
 class Command(BaseCommand):
-    help = "从规划原文重新生成 fixtures/plan.json"
+    # A property: argparse needs a real str, translated when the help is shown.
+    @property
+    def help(self):
+        return gettext("从规划原文重新生成 fixtures/plan.json")
 
     def handle(self, *args, **options):
         data = build_plan_fixture(seed.read_source())

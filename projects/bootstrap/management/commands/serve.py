@@ -12,10 +12,16 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 
 class Command(BaseCommand):
-    help = "同时启动网站（runserver）、Celery worker 与 Celery beat；Ctrl-C 全部停止"
+    # A property: argparse needs a real str, translated when the help is shown.
+    @property
+    def help(self):
+        return gettext(
+            "同时启动网站（runserver）、Celery worker 与 Celery beat；Ctrl-C 全部停止"
+        )
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000")
@@ -47,16 +53,22 @@ class Command(BaseCommand):
             for name, command in commands.items()
         }
         self.stdout.write(
-            f"管理后台 http://{addr}/admin/ ，API http://{addr}/api/v1/ ，"
-            f"接口文档 http://{addr}/api/docs/ 。按 Ctrl-C 停止。"
+            gettext(
+                "管理后台 http://%(addr)s/admin/ ，API http://%(addr)s/api/v1/ ，"
+                "接口文档 http://%(addr)s/api/docs/ 。按 Ctrl-C 停止。"
+            )
+            % {"addr": addr}
         )
         try:
             while all(p.poll() is None for p in processes.values()):
                 time.sleep(0.5)
             stopped = [name for name, p in processes.items() if p.poll() is not None]
-            self.stderr.write(f"进程已退出：{', '.join(stopped)}；正在停止其余进程。")
+            self.stderr.write(
+                gettext("进程已退出：%(names)s；正在停止其余进程。")
+                % {"names": ", ".join(stopped)}
+            )
         except KeyboardInterrupt:
-            self.stdout.write("正在停止……")
+            self.stdout.write(gettext("正在停止……"))
         finally:
             for process in processes.values():
                 if process.poll() is None:
