@@ -50,7 +50,7 @@ test: $(DEVSTAMP)
 	$(VENV)/bin/pytest --durations=15 $(PYTEST_ARGS)
 
 test-quick: $(DEVSTAMP)
-	$(VENV)/bin/pytest -m "not slow and not faults" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not slow and not faults" -n 2 $(PYTEST_ARGS)
 
 architecture: $(PY)
 	$(PY) -m tests.architecture
