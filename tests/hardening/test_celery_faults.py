@@ -381,8 +381,8 @@ def _redis_down_while_a_clerk_submits(env: Env, web: Gunicorn) -> None:
         + dt.timedelta(days=11)
     ).isoformat()
     run = env.shell(
-        "from projects.alerts import deadlines_scan\n"
-        "from projects.tasks import digests_send_task\n"
+        "from projects.alerts.delivery import deadlines_scan\n"
+        "from projects.alerts.tasks import digests_send_task\n"
         "import datetime as dt\n"
         f"deadlines_scan(today=dt.date.fromisoformat('{day}'))\n"
         f"digests_send_task('{day}')\n"
