@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import IntegerField, Value
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.admin import (
@@ -82,7 +83,10 @@ class ProgressYearFilter(admin.SimpleListFilter):
         plan = current_plan()
         if plan is None:
             return []
-        return [(str(y), f"{y}年") for y in range(plan.start_year, plan.end_year + 1)]
+        return [
+            (str(y), gettext("%(year)s年") % {"year": y})
+            for y in range(plan.start_year, plan.end_year + 1)
+        ]
 
     def queryset(self, request, queryset):
         return queryset
@@ -207,7 +211,7 @@ class IndicatorAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
     @admin.display(description=_("目标"))
     def targets_display(self, obj):
-        return "；".join(t.text.replace("\n", "") for t in obj.targets.all())
+        return gettext("；").join(t.text.replace("\n", "") for t in obj.targets.all())
 
     @admin.display(description=_("进度"))
     def progress_display(self, obj):
@@ -215,7 +219,7 @@ class IndicatorAdmin(AuditHistoryMixin, admin.ModelAdmin):
         if year is None or year not in plan_years(obj):
             return "—"
         progress = indicator_progress(obj, year)
-        return _status_html(progress.status, f"（{year}年）")
+        return _status_html(progress.status, gettext("（%(year)s年）") % {"year": year})
 
     @admin.display(description=_("各年度进度"))
     def progress_table(self, obj):
@@ -223,7 +227,9 @@ class IndicatorAdmin(AuditHistoryMixin, admin.ModelAdmin):
             return "—"
         rows = format_html_join(
             "",
-            "<tr><td>{}年</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            gettext(
+                "<tr><td>{}年</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"
+            ),
             (
                 (
                     p.year,
@@ -236,9 +242,11 @@ class IndicatorAdmin(AuditHistoryMixin, admin.ModelAdmin):
             ),
         )
         return format_html(
-            '<table class="progress"><thead><tr><th>年度</th><th>状态</th>'
-            "<th>应达</th><th>实际</th><th>说明</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
+            gettext(
+                '<table class="progress"><thead><tr><th>年度</th><th>状态</th>'
+                "<th>应达</th><th>实际</th><th>说明</th></tr></thead>"
+                "<tbody>{}</tbody></table>"
+            ),
             rows,
         )
 
@@ -325,7 +333,7 @@ class IndicatorValueAdmin(AuditHistoryMixin, ReviewActionsMixin, admin.ModelAdmi
     """Indicators' yearly values, written and reviewed through the services."""
 
     review_argument = "value"
-    review_noun = "指标年度值"
+    review_noun = _("指标年度值")
     review_related = "indicator"
 
     form = IndicatorValueForm
@@ -438,12 +446,12 @@ class IndicatorValueAdmin(AuditHistoryMixin, ReviewActionsMixin, admin.ModelAdmi
 
     @admin.action(description=_("提交所选指标年度值"))
     def submit_values(self, request, queryset):
-        self.review_each(request, queryset, services.indicator_value_submit, "提交")
+        self.review_each(request, queryset, services.indicator_value_submit, _("提交"))
 
     @admin.action(description=_("审核通过所选指标年度值"))
     def approve_values(self, request, queryset):
         self.review_each(
-            request, queryset, services.indicator_value_approve, "审核通过"
+            request, queryset, services.indicator_value_approve, _("审核通过")
         )
 
     @admin.action(description=_("退回所选指标年度值（需填写原因）"))
@@ -452,7 +460,7 @@ class IndicatorValueAdmin(AuditHistoryMixin, ReviewActionsMixin, admin.ModelAdmi
             request,
             queryset,
             services.indicator_value_return,
-            "退回",
+            _("退回"),
             "return_values",
             _("退回指标年度值"),
         )
@@ -463,7 +471,7 @@ class IndicatorValueAdmin(AuditHistoryMixin, ReviewActionsMixin, admin.ModelAdmi
             request,
             queryset,
             services.indicator_value_reopen,
-            "重新打开",
+            _("重新打开"),
             "reopen_values",
             _("重新打开指标年度值"),
         )

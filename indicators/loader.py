@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import Permission
+from django.utils.translation import gettext
 
 from portfolio.choices import AuditAction, Role
 from portfolio.fixtures import FIXTURES_DIR, load_json
@@ -143,7 +144,10 @@ def _check_column7(rows: list[dict], fixture: dict[str, dict]) -> None:
     for row in rows:
         entry = fixture.get(row["code"])
         if entry is None:
-            raise ValueError(f"indicators.json: 专栏7 指标 {row['code']} 缺失")
+            raise ValueError(
+                gettext("indicators.json: 专栏7 指标 %(code)s 缺失")
+                % {"code": row["code"]}
+            )
         yearly = {
             str(t["year"]): t["text"]
             for t in entry["targets"]
@@ -158,7 +162,8 @@ def _check_column7(rows: list[dict], fixture: dict[str, dict]) -> None:
             [row["annual_average_text"]] if row["annual_average_text"] else []
         ):
             raise ValueError(
-                f"indicators.json: 专栏7 指标 {row['code']} 与 plan.json 不一致"
+                gettext("indicators.json: 专栏7 指标 %(code)s 与 plan.json 不一致")
+                % {"code": row["code"]}
             )
 
 
@@ -221,7 +226,7 @@ def indicators_load(*, plan: Plan, report, column7: list[dict], actor: Actor) ->
                 actor=actor,
                 changes={"targets": [None, [t["text"] for t in row["targets"]]]},
             )
-            report.count(report.created, "考核指标")
+            report.count(report.created, gettext("考核指标"))
         else:
             current = _indicator_current(indicator)
             changes = _merge(
@@ -241,7 +246,7 @@ def indicators_load(*, plan: Plan, report, column7: list[dict], actor: Actor) ->
                     actor=actor,
                     changes=changes,
                 )
-                report.count(report.updated, "考核指标")
+                report.count(report.updated, gettext("考核指标"))
         _load_targets(indicator, row["targets"], targets_of, report, actor)
 
 
@@ -267,10 +272,10 @@ def _load_targets(
             _set_fields(target, seed, {})
             target.full_clean()
             target.save()
-            report.count(report.created, "指标目标")
+            report.count(report.created, gettext("指标目标"))
             continue
         current = _target_current(target)
-        label = f"{indicator.code} {target.year or '规划期'} {target.kind}"
+        label = f"{indicator.code} {target.year or gettext('规划期')} {target.kind}"
         changes = _merge(current, target.seed or current, seed, label, report.kept)
         if changes or target.seed != seed:
             _set_fields(target, {k: new for k, (_, new) in changes.items()}, {})
@@ -281,4 +286,4 @@ def _load_targets(
             audit_log(
                 instance=target, action=AuditAction.LOAD, actor=actor, changes=changes
             )
-            report.count(report.updated, "指标目标")
+            report.count(report.updated, gettext("指标目标"))

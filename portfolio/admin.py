@@ -10,6 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import TransitionNotAllowed
@@ -46,7 +47,7 @@ def history_table(obj) -> str:
                 entry.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
                 entry.actor_label,
                 entry.get_action_display(),
-                "；".join(
+                gettext("；").join(
                     f"{field}: {before} → {after}"
                     for field, (before, after) in entry.changes.items()
                 )
@@ -58,10 +59,12 @@ def history_table(obj) -> str:
         ),
     )
     if not rows:
-        return "暂无记录"
+        return gettext("暂无记录")
     return format_html(
-        '<table class="history"><thead><tr><th>时间</th><th>操作人</th><th>操作</th>'
-        "<th>变更内容</th><th>原因</th></tr></thead><tbody>{}</tbody></table>",
+        gettext(
+            '<table class="history"><thead><tr><th>时间</th><th>操作人</th>'
+            "<th>操作</th><th>变更内容</th><th>原因</th></tr></thead><tbody>{}</tbody></table>"
+        ),
         rows,
     )
 
@@ -152,7 +155,7 @@ class ReviewActionsMixin:
 
     # The service's keyword for the object ("record", "value"): each admin names it.
     review_argument: str
-    review_noun = "记录"  # what the messages count, e.g. "年度记录"
+    review_noun = _("记录")  # what the messages count, e.g. "年度记录"
     review_related: str | None = None  # fetched with the selection, for its names
 
     def review_selection(self, queryset):
@@ -169,20 +172,30 @@ class ReviewActionsMixin:
                 service(**{self.review_argument: obj}, actor=request.user, **kwargs)
                 done += 1
             except TransitionNotAllowed as exc:
-                refused.append(f"{obj}：{exc.message}")
+                refused.append(
+                    gettext("%(object)s：%(message)s")
+                    % {"object": obj, "message": exc.message}
+                )
             except (ValidationError, PermissionDenied) as exc:
-                text = "；".join(getattr(exc, "messages", [str(exc)]))
-                refused.append(f"{obj}：{text}")
+                text = gettext("；").join(getattr(exc, "messages", [str(exc)]))
+                refused.append(
+                    gettext("%(object)s：%(message)s")
+                    % {"object": obj, "message": text}
+                )
         if done:
             self.message_user(
-                request, f"已{verb} {done} 条{self.review_noun}。", messages.SUCCESS
+                request,
+                gettext("已%(verb)s %(count)s 条%(noun)s。")
+                % {"verb": verb, "count": done, "noun": self.review_noun},
+                messages.SUCCESS,
             )
         if refused:
             self.message_user(
                 request,
                 format_html(
                     "{}<ul>{}</ul>",
-                    f"{len(refused)} 条未能{verb}：",
+                    gettext("%(count)s 条未能%(verb)s：")
+                    % {"count": len(refused), "verb": verb},
                     format_html_join("", "<li>{}</li>", ((line,) for line in refused)),
                 ),
                 messages.ERROR,
@@ -280,7 +293,7 @@ class ClusterAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("所在区域"))
     def district_names(self, obj):
-        return "、".join(d.name for d in obj.districts.all())
+        return gettext("、").join(d.name for d in obj.districts.all())
 
 
 @admin.register(Department)
@@ -300,7 +313,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("主管产业"))
     def sector_names(self, obj):
-        return "、".join(s.name for s in obj.sectors.all())
+        return gettext("、").join(s.name for s in obj.sectors.all())
 
 
 @admin.register(AuditEntry)
@@ -375,7 +388,7 @@ class ProfileAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("所属/分管单位"))
     def department_names(self, obj):
-        return "、".join(d.name for d in obj.departments.all())
+        return gettext("、").join(d.name for d in obj.departments.all())
 
 
 # --- API credentials (issue 4) -------------------------------------------------
@@ -453,7 +466,7 @@ class ApiClientAdmin(admin.ModelAdmin):
         self.message_user(
             request,
             format_html(
-                "令牌只显示这一次，请立即复制并交给“{}”：<code>{}</code>",
+                gettext("令牌只显示这一次，请立即复制并交给“{}”：<code>{}</code>"),
                 client.name,
                 token,
             ),
@@ -465,7 +478,7 @@ class ApiClientAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("限定单位"))
     def department_names(self, obj):
-        return "、".join(d.name for d in obj.departments.all()) or _("全市")
+        return gettext("、").join(d.name for d in obj.departments.all()) or _("全市")
 
     @admin.action(description=_("吊销所选凭据"))
     def revoke(self, request, queryset):
@@ -473,7 +486,9 @@ class ApiClientAdmin(admin.ModelAdmin):
 
         for client in queryset:
             api_client_revoke(client=client, actor=request.user)
-        self.message_user(request, f"已吊销 {queryset.count()} 个凭据。")
+        self.message_user(
+            request, gettext("已吊销 %(count)s 个凭据。") % {"count": queryset.count()}
+        )
 
 
 @admin.register(Tombstone)

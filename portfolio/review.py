@@ -84,7 +84,9 @@ def review_kind(instance: models.Model) -> str:
 
 
 def _allowed_text(allowed: list[ReviewAction]) -> str:
-    return "、".join(str(ReviewAction(a).label) for a in allowed) or str(_("无"))
+    return str(_("、")).join(str(ReviewAction(a).label) for a in allowed) or str(
+        _("无")
+    )
 
 
 def check_review(
@@ -148,7 +150,7 @@ def not_editable_error(instance: ReviewedModel) -> TransitionNotAllowed:
     if unlocking:
         message += str(_("如需更正，请由%(role)s“%(action)s”。")) % {
             "role": Role(unlocking[0].role).label,
-            "action": "、".join(str(t.action.label) for t in unlocking),
+            "action": str(_("、")).join(str(t.action.label) for t in unlocking),
         }
     return TransitionNotAllowed(
         message, state=str(state), allowed=[str(a) for a in allowed]

@@ -14,6 +14,7 @@ from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.admin import (
@@ -68,7 +69,10 @@ class YearRangeFilter(admin.SimpleListFilter):
     parameter_name = "active_year"
 
     def lookups(self, request, model_admin):
-        return [(str(y), f"{y}年") for y in range(2021, timezone.localdate().year + 1)]
+        return [
+            (str(y), gettext("%(year)s年") % {"year": y})
+            for y in range(2021, timezone.localdate().year + 1)
+        ]
 
     def queryset(self, request, queryset):
         if self.value():
@@ -153,7 +157,7 @@ class YearRecordLinks(admin.TabularInline):
     @admin.display(description=_("年度"))
     def year_link(self, obj):
         url = reverse("admin:projects_yearrecord_change", args=[obj.pk])
-        return format_html('<a href="{}">{}年</a>', url, obj.year)
+        return format_html(gettext('<a href="{}">{}年</a>'), url, obj.year)
 
     @admin.display(description=_("年度阶段"))
     def phase_label(self, obj):
@@ -231,7 +235,9 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("本年度阶段"), ordering="current_phase")
     def current_phase_display(self, obj):
-        return Phase(obj.current_phase).label if obj.current_phase else "未填报"
+        return (
+            Phase(obj.current_phase).label if obj.current_phase else gettext("未填报")
+        )
 
     @admin.display(description=_("变更记录"))
     def history(self, obj):
@@ -292,7 +298,7 @@ class YearRecordAdminBase(ReviewActionsMixin, ScopedAdminMixin, admin.ModelAdmin
     """
 
     review_argument = "record"
-    review_noun = "年度记录"
+    review_noun = _("年度记录")
     review_related = "project"
 
     scope_prefix = "project__"
@@ -393,11 +399,11 @@ class YearRecordAdminBase(ReviewActionsMixin, ScopedAdminMixin, admin.ModelAdmin
 
     @admin.action(description=_("提交所选年度记录"))
     def submit_records(self, request, queryset):
-        self.review_each(request, queryset, services.year_record_submit, "提交")
+        self.review_each(request, queryset, services.year_record_submit, _("提交"))
 
     @admin.action(description=_("审核通过所选年度记录"))
     def approve_records(self, request, queryset):
-        self.review_each(request, queryset, services.year_record_approve, "审核通过")
+        self.review_each(request, queryset, services.year_record_approve, _("审核通过"))
 
     @admin.action(description=_("退回所选年度记录（需填写原因）"))
     def return_records(self, request, queryset):
@@ -405,7 +411,7 @@ class YearRecordAdminBase(ReviewActionsMixin, ScopedAdminMixin, admin.ModelAdmin
             request,
             queryset,
             services.year_record_return,
-            "退回",
+            _("退回"),
             action="return_records",
             title=_("退回年度记录"),
             intro=_("将退回以下年度记录，填报员会看到退回原因："),

@@ -11,6 +11,8 @@ Apps above ``projects`` add fields to both resources through the embeds of
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
@@ -36,8 +38,8 @@ def _datetime(value):
 def _phase_label(phase: str, year: int, start_year: int) -> str:
     """在建 is 新开工 in the project's first year, 续建 after (as the plan says)."""
     if phase == Phase.UNDER_CONSTRUCTION:
-        return "新开工" if year == start_year else "续建"
-    return PHASE_LABELS.get(phase, "未填报")
+        return gettext("新开工") if year == start_year else gettext("续建")
+    return PHASE_LABELS.get(phase, gettext("未填报"))
 
 
 class StrictInputMixin:
@@ -49,7 +51,7 @@ class StrictInputMixin:
             unknown = sorted(set(data) - writable)
             if unknown:
                 raise serializers.ValidationError(
-                    {name: ["该字段不存在或不能修改。"] for name in unknown}
+                    {name: [gettext("该字段不存在或不能修改。")] for name in unknown}
                 )
         return super().to_internal_value(data)
 
@@ -69,7 +71,7 @@ class ProjectYearRecordSerializer(serializers.Serializer):
     state_display = serializers.CharField()
     phase = serializers.ChoiceField(choices=Phase.choices, allow_blank=True)
     phase_display = serializers.CharField(
-        help_text="如“新开工”“续建”；未填报时为“未填报”"
+        help_text=_("如“新开工”“续建”；未填报时为“未填报”")
     )
     due_date = serializers.DateField()
 
@@ -101,36 +103,37 @@ class ProjectSerializer(serializers.Serializer):
     class Meta:
         list_serializer_class = ProjectListSerializer
 
-    code = serializers.CharField(help_text="项目编码，如 t3-072")
+    code = serializers.CharField(help_text=_("项目编码，如 t3-072"))
     url = serializers.URLField()
-    name = serializers.CharField(help_text="项目名称")
+    name = serializers.CharField(help_text=_("项目名称"))
     table = serializers.ChoiceField(
-        choices=[label for label in TABLE_LABELS.values()], help_text="项目表：表1…表7"
+        choices=[label for label in TABLE_LABELS.values()],
+        help_text=_("项目表：表1…表7"),
     )
-    number = serializers.IntegerField(help_text="表内序号（每表从 1 起）")
-    sector = serializers.CharField(help_text="产业编码")
+    number = serializers.IntegerField(help_text=_("表内序号（每表从 1 起）"))
+    sector = serializers.CharField(help_text=_("产业编码"))
     sector_name = serializers.CharField()
-    district = serializers.CharField(help_text="县区编码")
+    district = serializers.CharField(help_text=_("县区编码"))
     district_name = serializers.CharField()
-    department = serializers.CharField(help_text="责任单位编码")
+    department = serializers.CharField(help_text=_("责任单位编码"))
     department_name = serializers.CharField()
-    clusters = NamedRefSerializer(many=True, help_text="所属集聚区")
-    period = serializers.CharField(help_text="建设年限（规划原文）")
+    clusters = NamedRefSerializer(many=True, help_text=_("所属集聚区"))
+    period = serializers.CharField(help_text=_("建设年限（规划原文）"))
     start_year = serializers.IntegerField()
     end_year = serializers.IntegerField()
-    content = serializers.CharField(help_text="建设规模及内容")
+    content = serializers.CharField(help_text=_("建设规模及内容"))
     phase = serializers.ChoiceField(
-        choices=Phase.choices, allow_blank=True, help_text="当前阶段；空为未填报"
+        choices=Phase.choices, allow_blank=True, help_text=_("当前阶段；空为未填报")
     )
     phase_display = serializers.CharField()
     year_record = ProjectYearRecordSerializer(
         allow_null=True,
-        help_text="本年度（或 ?year= 指定年度）的年度记录；没有时为 null",
+        help_text=_("本年度（或 ?year= 指定年度）的年度记录；没有时为 null"),
     )
     overdue = serializers.BooleanField(
-        help_text="逾期：到开工年仍在前期、过完工年未完成，或有逾期未报的年度记录"
+        help_text=_("逾期：到开工年仍在前期、过完工年未完成，或有逾期未报的年度记录")
     )
-    version = serializers.IntegerField(help_text="版本号，即 ETag")
+    version = serializers.IntegerField(help_text=_("版本号，即 ETag"))
     updated_at = serializers.DateTimeField()
     year_records_url = serializers.URLField()
     history_url = serializers.URLField()
@@ -187,7 +190,7 @@ class ProjectSerializer(serializers.Serializer):
             "end_year": row["end_year"],
             "content": row["content"],
             "phase": row["phase"],
-            "phase_display": PHASE_LABELS.get(row["phase"], "未填报"),
+            "phase_display": PHASE_LABELS.get(row["phase"], gettext("未填报")),
             "year_record": year_record,
             "overdue": bool(row["is_overdue"]),
             **PROJECT_EMBEDS.represent(row),
@@ -243,9 +246,9 @@ class ProjectUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
 
 
 class ProjectPhaseSerializer(StrictInputMixin, serializers.Serializer):
-    phase = serializers.ChoiceField(choices=Phase.choices, help_text="新的阶段")
+    phase = serializers.ChoiceField(choices=Phase.choices, help_text=_("新的阶段"))
     reason = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="停缓建或取消时必填"
+        required=False, allow_blank=True, default="", help_text=_("停缓建或取消时必填")
     )
 
 
@@ -262,16 +265,16 @@ class YearRecordSerializer(serializers.ModelSerializer):
         choices=Phase.choices,
         allow_blank=True,
         read_only=True,
-        help_text="本年度末项目所处阶段；空为未填报",
+        help_text=_("本年度末项目所处阶段；空为未填报"),
     )
     phase_display = serializers.CharField(
-        source="phase_label", read_only=True, help_text="新开工/续建/…；空为未填报"
+        source="phase_label", read_only=True, help_text=_("新开工/续建/…；空为未填报")
     )
     overdue = serializers.SerializerMethodField(
-        help_text="逾期未报（未提交且已过截止日）"
+        help_text=_("逾期未报（未提交且已过截止日）")
     )
     allowed_actions = serializers.SerializerMethodField(
-        help_text="当前状态下工作流允许的操作（角色另行检查）"
+        help_text=_("当前状态下工作流允许的操作（角色另行检查）")
     )
     history_url = serializers.SerializerMethodField()
 
@@ -350,7 +353,7 @@ class YearRecordUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
         required=False,
         allow_blank=True,
         write_only=True,
-        help_text="阶段变为停缓建或取消时必填",
+        help_text=_("阶段变为停缓建或取消时必填"),
     )
 
     class Meta:
@@ -369,7 +372,7 @@ class YearRecordUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
 
 
 class ReasonSerializer(StrictInputMixin, serializers.Serializer):
-    reason = serializers.CharField(help_text="原因（必填），会记入变更记录")
+    reason = serializers.CharField(help_text=_("原因（必填），会记入变更记录"))
 
 
 class NoBodySerializer(serializers.Serializer):

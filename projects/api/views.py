@@ -22,6 +22,7 @@ from django.db.models import (
 )
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -158,54 +159,60 @@ class HistoryMixin:
 
 
 PROJECT_EXPORT = [
-    Column("项目表", "table"),
-    Column("序号", "number", "number"),
-    Column("项目名称", "name"),
-    Column("县区", "district_name"),
-    Column("建设年限", "period"),
-    Column("建设规模及内容", "content"),
-    Column("产业", "sector_name"),
-    Column("责任单位", "department_name"),
-    Column("所属集聚区", lambda row: [c["name"] for c in row["clusters"]], "list"),
-    Column("当前阶段", "phase_display"),
+    Column(_("项目表"), "table"),
+    Column(_("序号"), "number", "number"),
+    Column(_("项目名称"), "name"),
+    Column(_("县区"), "district_name"),
+    Column(_("建设年限"), "period"),
+    Column(_("建设规模及内容"), "content"),
+    Column(_("产业"), "sector_name"),
+    Column(_("责任单位"), "department_name"),
+    Column(_("所属集聚区"), lambda row: [c["name"] for c in row["clusters"]], "list"),
+    Column(_("当前阶段"), "phase_display"),
     Column(
-        "本年度审核状态",
+        _("本年度审核状态"),
         lambda row: row["year_record"]["state_display"] if row["year_record"] else "",
     ),
     Column(
-        "本年度阶段",
+        _("本年度阶段"),
         lambda row: row["year_record"]["phase_display"] if row["year_record"] else "",
     ),
-    Column("是否逾期", "overdue", "bool"),
-    Column("项目编码", "code"),
+    Column(_("是否逾期"), "overdue", "bool"),
+    Column(_("项目编码"), "code"),
 ]
 
 
 @extend_schema_view(
     list=extend_schema(
-        tags=["项目"],
-        summary="重大项目列表",
-        description="可按产业、县区、集聚区、阶段、年度、逾期等筛选；"
-        "?format=csv|xlsx 导出整个筛选结果。",
+        tags=[_("项目")],
+        summary=_("重大项目列表"),
+        description=_(
+            "可按产业、县区、集聚区、阶段、年度、逾期等筛选；"
+            "?format=csv|xlsx 导出整个筛选结果。"
+        ),
         parameters=[schema.FORMAT],
         responses=schema.list_responses(ProjectSerializer),
     ),
     retrieve=extend_schema(
-        tags=["项目"],
-        summary="单个项目",
-        description="响应头 ETag 为项目版本，修改时放入 If-Match。",
+        tags=[_("项目")],
+        summary=_("单个项目"),
+        description=_("响应头 ETag 为项目版本，修改时放入 If-Match。"),
         parameters=[
             OpenApiParameter(
-                "year", OpenApiTypes.INT, description="嵌入该年度的年度记录（默认本年）"
+                "year",
+                OpenApiTypes.INT,
+                description=_("嵌入该年度的年度记录（默认本年）"),
             )
         ],
         responses={200: ProjectSerializer, **schema.READ_ERRORS},
     ),
     partial_update=extend_schema(
-        tags=["项目"],
-        summary="修改项目信息",
-        description="只修改请求中给出的字段；填报员只能修改本单位项目，"
-        "且不能把项目移出自己（或凭据）的负责范围。",
+        tags=[_("项目")],
+        summary=_("修改项目信息"),
+        description=_(
+            "只修改请求中给出的字段；填报员只能修改本单位项目，"
+            "且不能把项目移出自己（或凭据）的负责范围。"
+        ),
         parameters=[schema.IF_MATCH],
         request=ProjectUpdateSerializer,
         responses={200: ProjectSerializer, **schema.WRITE_ERRORS},
@@ -265,20 +272,22 @@ class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
         return with_etag(Response(self.get_serializer(fresh).data), fresh)
 
     @extend_schema(
-        tags=["项目"],
-        summary="变更项目阶段",
-        description="通过项目最新年度的记录变更阶段（该记录须为填报中或已退回）。"
-        "阶段变更须符合阶段规则；停缓建、取消须填写原因。",
+        tags=[_("项目")],
+        summary=_("变更项目阶段"),
+        description=_(
+            "通过项目最新年度的记录变更阶段（该记录须为填报中或已退回）。"
+            "阶段变更须符合阶段规则；停缓建、取消须填写原因。"
+        ),
         parameters=[schema.IF_MATCH],
         request=ProjectPhaseSerializer,
         responses={200: ProjectSerializer, **schema.WRITE_ERRORS},
         examples=[
             OpenApiExample(
-                "开工", value={"phase": "under_construction"}, request_only=True
+                _("开工"), value={"phase": "under_construction"}, request_only=True
             ),
             OpenApiExample(
-                "停缓建",
-                value={"phase": "suspended", "reason": "资金未到位"},
+                _("停缓建"),
+                value={"phase": "suspended", "reason": _("资金未到位")},
                 request_only=True,
             ),
         ],
@@ -309,9 +318,9 @@ class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
         return with_etag(Response(self.get_serializer(fresh).data), fresh)
 
     @extend_schema(
-        tags=["项目"],
-        summary="项目变更记录",
-        description="项目本身及其各年度记录的变更：谁、何时、改了什么、原因。",
+        tags=[_("项目")],
+        summary=_("项目变更记录"),
+        description=_("项目本身及其各年度记录的变更：谁、何时、改了什么、原因。"),
         responses={200: HistoryEntrySerializer(many=True), **schema.READ_ERRORS},
     )
     @action(detail=True, methods=["get"], filterset_class=None)
@@ -333,40 +342,45 @@ class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
 
 
 RECORD_EXPORT = [
-    Column("项目编码", "project"),
-    Column("项目名称", "project_name"),
-    Column("县区", "district"),
-    Column("产业", "sector"),
-    Column("年度", "year", "number"),
-    Column("审核状态", "state_display"),
-    Column("年度阶段", "phase_display"),
-    Column("计划投资（万元）", "planned_investment", "number"),
-    Column("完成投资（万元）", "actual_investment", "number"),
-    Column("形象进度（%）", "percent_complete", "number"),
-    Column("进展情况", "progress"),
-    Column("存在问题", "problems"),
-    Column("下一步计划", "next_steps"),
-    Column("报送截止日", "due_date"),
-    Column("是否逾期", "overdue", "bool"),
-    Column("提交时间", "submitted_at"),
-    Column("审核时间", "approved_at"),
-    Column("退回原因", "return_reason"),
+    Column(_("项目编码"), "project"),
+    Column(_("项目名称"), "project_name"),
+    Column(_("县区"), "district"),
+    Column(_("产业"), "sector"),
+    Column(_("年度"), "year", "number"),
+    Column(_("审核状态"), "state_display"),
+    Column(_("年度阶段"), "phase_display"),
+    Column(_("计划投资（万元）"), "planned_investment", "number"),
+    Column(_("完成投资（万元）"), "actual_investment", "number"),
+    Column(_("形象进度（%）"), "percent_complete", "number"),
+    Column(_("进展情况"), "progress"),
+    Column(_("存在问题"), "problems"),
+    Column(_("下一步计划"), "next_steps"),
+    Column(_("报送截止日"), "due_date"),
+    Column(_("是否逾期"), "overdue", "bool"),
+    Column(_("提交时间"), "submitted_at"),
+    Column(_("审核时间"), "approved_at"),
+    Column(_("退回原因"), "return_reason"),
 ]
 
 
 def _action_schema(summary: str, description: str, *, reason: bool):
     return extend_schema(
-        tags=["年度记录"],
+        tags=[_("年度记录")],
         summary=summary,
-        description=description
-        + " 状态不允许时返回 409（先于请求体检查），并列出允许的操作。",
+        description=format_lazy(
+            "{}{}",
+            description,
+            _(" 状态不允许时返回 409（先于请求体检查），并列出允许的操作。"),
+        ),
         parameters=[schema.IF_MATCH],
         request=ReasonSerializer if reason else None,
         responses={200: YearRecordSerializer, **schema.WRITE_ERRORS},
         examples=(
             [
                 OpenApiExample(
-                    "原因", value={"reason": "投资数据与台账不符"}, request_only=True
+                    _("原因"),
+                    value={"reason": _("投资数据与台账不符")},
+                    request_only=True,
                 )
             ]
             if reason
@@ -377,34 +391,34 @@ def _action_schema(summary: str, description: str, *, reason: bool):
 
 @extend_schema_view(
     list=extend_schema(
-        tags=["年度记录"],
-        summary="年度记录列表",
-        description="每个项目每年一条；?format=csv|xlsx 导出整个筛选结果。",
+        tags=[_("年度记录")],
+        summary=_("年度记录列表"),
+        description=_("每个项目每年一条；?format=csv|xlsx 导出整个筛选结果。"),
         parameters=[schema.FORMAT],
         responses=schema.list_responses(YearRecordSerializer),
     ),
     retrieve=extend_schema(
-        tags=["年度记录"],
-        summary="单条年度记录",
-        description="响应头 ETag 为记录版本，修改或审核时放入 If-Match。",
+        tags=[_("年度记录")],
+        summary=_("单条年度记录"),
+        description=_("响应头 ETag 为记录版本，修改或审核时放入 If-Match。"),
         responses={200: YearRecordSerializer, **schema.READ_ERRORS},
     ),
     partial_update=extend_schema(
-        tags=["年度记录"],
-        summary="填报年度数据",
-        description="只修改请求中给出的字段；记录须为填报中或已退回（否则 409）。",
+        tags=[_("年度记录")],
+        summary=_("填报年度数据"),
+        description=_("只修改请求中给出的字段；记录须为填报中或已退回（否则 409）。"),
         parameters=[schema.IF_MATCH],
         request=YearRecordUpdateSerializer,
         responses={200: YearRecordSerializer, **schema.WRITE_ERRORS},
         examples=[
             OpenApiExample(
-                "填报",
+                _("填报"),
                 value={
                     "phase": "under_construction",
                     "planned_investment": "5000.00",
                     "actual_investment": "3200.50",
                     "percent_complete": "60.00",
-                    "progress": "主体结构完工",
+                    "progress": _("主体结构完工"),
                 },
                 request_only=True,
             )
@@ -462,7 +476,7 @@ class YearRecordViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet
         return self._respond(record)
 
     @_action_schema(
-        "提交", "填报员提交本年度报告（填报中或已退回 → 已提交）。", reason=False
+        _("提交"), _("填报员提交本年度报告（填报中或已退回 → 已提交）。"), reason=False
     )
     @action(detail=True, methods=["post"])
     def submit(self, request, *args, **kwargs):
@@ -470,14 +484,18 @@ class YearRecordViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet
             request, ReviewAction.SUBMIT, services.year_record_submit, reason=False
         )
 
-    @_action_schema("审核通过", "督查员审核通过（已提交 → 已审核）。", reason=False)
+    @_action_schema(
+        _("审核通过"), _("督查员审核通过（已提交 → 已审核）。"), reason=False
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request, *args, **kwargs):
         return self._review(
             request, ReviewAction.APPROVE, services.year_record_approve, reason=False
         )
 
-    @_action_schema("退回", "督查员退回并说明原因（已提交 → 已退回）。", reason=True)
+    @_action_schema(
+        _("退回"), _("督查员退回并说明原因（已提交 → 已退回）。"), reason=True
+    )
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, *args, **kwargs):
         return self._review(
@@ -485,8 +503,8 @@ class YearRecordViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet
         )
 
     @_action_schema(
-        "重新打开",
-        "督查员重新打开已审核的记录以便更正（已审核 → 填报中）。",
+        _("重新打开"),
+        _("督查员重新打开已审核的记录以便更正（已审核 → 填报中）。"),
         reason=True,
     )
     @action(detail=True, methods=["post"])
@@ -496,8 +514,8 @@ class YearRecordViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet
         )
 
     @extend_schema(
-        tags=["年度记录"],
-        summary="年度记录变更记录",
+        tags=[_("年度记录")],
+        summary=_("年度记录变更记录"),
         responses={200: HistoryEntrySerializer(many=True), **schema.READ_ERRORS},
     )
     @action(detail=True, methods=["get"], filterset_class=None)

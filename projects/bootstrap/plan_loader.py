@@ -19,6 +19,8 @@ from decimal import Decimal
 from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 
 from portfolio.choices import AuditAction, Role
 from portfolio.fixtures import DEPARTMENTS_FIXTURE, PLAN_FIXTURE, load_json
@@ -85,15 +87,22 @@ class LoadReport:
     def lines(self) -> list[str]:
         out = []
         for name, number in self.created.items():
-            out.append(f"新建 {name}: {number}")
+            out.append(
+                gettext("新建 %(name)s: %(count)s") % {"name": name, "count": number}
+            )
         for name, number in self.updated.items():
-            out.append(f"按规划更新 {name}: {number}")
+            out.append(
+                gettext("按规划更新 %(name)s: %(count)s")
+                % {"name": name, "count": number}
+            )
         if self.year_records:
-            out.append(f"新建年度记录: {self.year_records}")
+            out.append(
+                gettext("新建年度记录: %(count)s") % {"count": self.year_records}
+            )
         for line in self.kept:
-            out.append(f"保留填报员修改: {line}")
+            out.append(gettext("保留填报员修改: %(line)s") % {"line": line})
         if not self.changed:
-            out.append("无变化：数据库已与规划一致。")
+            out.append(gettext("无变化：数据库已与规划一致。"))
         return out
 
 
@@ -144,9 +153,13 @@ def _current_values(project: Project) -> dict:
     }
 
 
+ACTOR = gettext_lazy("命令 load_plan")
+
+
 @transaction.atomic
-def plan_load(*, actor: Actor | None = "命令 load_plan", today: dt.date | None = None):
+def plan_load(*, actor: Actor | None = ACTOR, today: dt.date | None = None):
     """Load the plan from ``fixtures/``; return a LoadReport of what changed."""
+    actor = str(actor) if isinstance(actor, Promise) else actor  # audit wants a str
     today = today or timezone.localdate()
     data = load_json(PLAN_FIXTURE)
     report = LoadReport()
@@ -172,7 +185,7 @@ def plan_load(*, actor: Actor | None = "命令 load_plan", today: dt.date | None
             _project_create(
                 plan, row, seed_values, districts, sectors, government_of, actor
             )
-            report.count(report.created, "项目")
+            report.count(report.created, gettext("项目"))
         else:
             _project_refresh(project, seed_values, districts, sectors, actor, report)
 
@@ -191,7 +204,7 @@ def _plan_ensure(row: dict, actor: Actor | None, report: LoadReport) -> Plan:
         plan.full_clean()
         plan.save()
         audit_log(instance=plan, action=AuditAction.LOAD, actor=actor)
-        report.count(report.created, "规划")
+        report.count(report.created, gettext("规划"))
     return plan
 
 
@@ -204,7 +217,7 @@ def _districts_ensure(rows: list[dict], report: LoadReport) -> dict[str, Distric
             district.full_clean()
             district.save()
             districts[district.code] = district
-            report.count(report.created, "县区")
+            report.count(report.created, gettext("县区"))
     return districts
 
 
@@ -220,7 +233,7 @@ def _sectors_ensure(
             sector.full_clean()
             sector.save()
             sectors[sector.code] = sector
-            report.count(report.created, "产业")
+            report.count(report.created, gettext("产业"))
     return sectors
 
 
@@ -238,7 +251,7 @@ def _clusters_ensure(
             cluster.save()
             cluster.districts.set([districts[code] for code in row["districts"]])
             clusters[cluster.code] = cluster
-            report.count(report.created, "集聚区")
+            report.count(report.created, gettext("集聚区"))
 
 
 def _departments_ensure(
@@ -263,7 +276,7 @@ def _departments_ensure(
                 [s for code, s in sectors.items() if code in row["sectors"]]
             )
             departments[department.code] = department
-            report.count(report.created, "责任单位")
+            report.count(report.created, gettext("责任单位"))
     return departments
 
 
@@ -343,7 +356,7 @@ def _project_refresh(
             actor=actor,
             changes=changes,
         )
-        report.count(report.updated, "项目")
+        report.count(report.updated, gettext("项目"))
 
 
 def _load_indicators(plan: Plan, rows: list[dict], report: LoadReport) -> None:
@@ -354,4 +367,4 @@ def _load_indicators(plan: Plan, rows: list[dict], report: LoadReport) -> None:
     """
     from indicators.loader import indicators_load
 
-    indicators_load(plan=plan, report=report, column7=rows, actor="命令 load_plan")
+    indicators_load(plan=plan, report=report, column7=rows, actor=str(ACTOR))

@@ -32,6 +32,8 @@ from django.db import transaction
 from django.db.models import Count, Min, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.choices import AuditAction
@@ -59,7 +61,8 @@ logger = logging.getLogger(__name__)
 project_turned_red = Signal()
 
 # The actor named in history when a write elsewhere refreshes the light.
-HEALTH_ACTOR = "系统 红绿灯"
+HEALTH_ACTOR = _("系统 红绿灯")  # health_refresh makes it a str for the audit
+REFRESH_ACTOR = _("定时任务 health_refresh")
 
 
 @dataclass(frozen=True)
@@ -171,7 +174,11 @@ def judge(facts: _Facts, rules: Iterable[HealthRule], today: dt.date) -> Health:
         if current is None or HEALTH_ORDER.index(light) > HEALTH_ORDER.index(
             current[0]
         ):
-            fired[kind] = (light, f"{text}（规则：{rule.text}）")
+            fired[kind] = (
+                light,
+                gettext("%(text)s（规则：%(rule)s）")
+                % {"text": text, "rule": rule.text},
+            )
     light = HealthLight.GREEN
     for rule_light, _text in fired.values():
         light = _worse(rule_light, light)
@@ -255,7 +262,7 @@ def health_refresh(
     *,
     today: dt.date | None = None,
     project_ids: Iterable[int] | None = None,
-    actor: Actor | None = "定时任务 health_refresh",
+    actor: Actor | None = REFRESH_ACTOR,
 ) -> RefreshReport:
     """Recompute and store the lights of ``project_ids`` (all projects by default).
 
@@ -265,6 +272,7 @@ def health_refresh(
     passed, once, to ``on_project_turned_red`` after the transaction commits (a
     project's first light is recorded but is not a turn).
     """
+    actor = str(actor) if isinstance(actor, Promise) else actor  # audit wants a str
     today = today or timezone.localdate()
     now = timezone.now()
     projects = Project.objects.all()
@@ -313,7 +321,7 @@ def health_refresh(
                 action=AuditAction.UPDATE,
                 actor=actor,
                 changes={"health": [before or None, after]},
-                reason="；".join(lights[project.pk].reasons),
+                reason=gettext("；").join(lights[project.pk].reasons),
             )
     if report.turned_red:
         red = sorted(report.turned_red)

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.choices import ProgressCadence
@@ -118,7 +119,7 @@ class ProjectDossier(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.project} 档案"
+        return gettext("%(project)s 档案") % {"project": self.project}
 
     @property
     def sources_total(self) -> Decimal:
@@ -138,8 +139,8 @@ class ProjectDossier(models.Model):
                 {"total_investment": _("已填写资金来源，请同时填写总投资。")}
             )
         if sources != self.total_investment:
-            parts = "＋".join(
-                f"{self._meta.get_field(name).verbose_name.split('（')[0]} "
+            parts = gettext("＋").join(
+                f"{self._meta.get_field(name).verbose_name.split(gettext('（'))[0]} "
                 f"{getattr(self, name)}"
                 for name in self.SOURCE_FIELDS
             )
@@ -231,7 +232,10 @@ class ProgressUpdate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.year_record.project} {self.period} 进度"
+        return gettext("%(project)s %(period)s 进度") % {
+            "project": self.year_record.project,
+            "period": self.period,
+        }
 
 
 class CoordinationProblem(models.Model):
@@ -381,9 +385,9 @@ class HealthRule(models.Model):
 
     UNITS = {
         HealthRuleKind.INVESTMENT_BEHIND: "%",
-        HealthRuleKind.UPDATE_OVERDUE: "天",
-        HealthRuleKind.PROBLEM_OPEN: "天",
-        HealthRuleKind.PAST_END_YEAR: "年",
+        HealthRuleKind.UPDATE_OVERDUE: _("天"),
+        HealthRuleKind.PROBLEM_OPEN: _("天"),
+        HealthRuleKind.PAST_END_YEAR: _("年"),
     }
 
     class Meta:
@@ -408,10 +412,13 @@ class HealthRule(models.Model):
         threshold = self.threshold.normalize()
         threshold = f"{threshold:f}"
         space = "" if self.unit == "%" else " "
-        return (
-            f"{HealthRuleKind(self.kind).label}超过 {threshold}{space}{self.unit}"
-            f" → {HealthLight(self.light).label}"
-        )
+        return gettext("%(kind)s超过 %(threshold)s%(space)s%(unit)s → %(light)s") % {
+            "kind": HealthRuleKind(self.kind).label,
+            "threshold": threshold,
+            "space": space,
+            "unit": self.unit,
+            "light": HealthLight(self.light).label,
+        }
 
 
 class ProjectHealth(models.Model):

@@ -282,7 +282,11 @@ def _feed_year_record(update: ProgressUpdate, actor: Actor | None) -> None:
             "percent_complete": update.percent_complete,
         },
         reason=str(_("由%(period)s进度更新同步")) % {"period": update.period}
-        + (f"：{update.decrease_reason}" if update.decrease_reason else ""),
+        + (
+            str(_("：%(reason)s")) % {"reason": update.decrease_reason}
+            if update.decrease_reason
+            else ""
+        ),
     )
 
 

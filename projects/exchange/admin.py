@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.selectors import current_plan
@@ -55,7 +56,9 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args, years, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["_year"].choices = [(y, f"{y}年") for y in years]
+        self.fields["_year"].choices = [
+            (y, gettext("%(year)s年") % {"year": y}) for y in years
+        ]
         self.fields["_year"].initial = years[0]
 
 
@@ -103,8 +106,15 @@ class ExcelProjectAdminMixin:
             workbook = excel.projects_workbook(
                 changelist.queryset, year=year, layout=layout
             )
-            suffix = "筛选结果" if layout == excel.SINGLE_SHEET else "重大项目表"
-            return xlsx_response(workbook, f"{year}年{suffix}.xlsx")
+            suffix = (
+                gettext("筛选结果")
+                if layout == excel.SINGLE_SHEET
+                else gettext("重大项目表")
+            )
+            return xlsx_response(
+                workbook,
+                gettext("%(year)s年%(suffix)s.xlsx") % {"year": year, "suffix": suffix},
+            )
         return TemplateResponse(
             request,
             "admin/projects/project/excel_export.html",
@@ -165,7 +175,9 @@ class ExcelYearRecordAdminMixin:
         if year not in years:
             year = years[0]
         workbook = excel.template_workbook(year_records_for(request.user), year=year)
-        return xlsx_response(workbook, f"{year}年度项目进展填报模板.xlsx")
+        return xlsx_response(
+            workbook, gettext("%(year)s年度项目进展填报模板.xlsx") % {"year": year}
+        )
 
     def _context(self, request, **extra):
         return {

@@ -27,16 +27,13 @@ Decisions where files are hostile:
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
@@ -45,13 +42,21 @@ from portfolio.exceptions import TransitionNotAllowed
 from portfolio.selectors import user_scope
 from portfolio.services import Actor
 from projects import services, workflow
-from projects.choices import Phase
+from projects.exchange.cells import (
+    IDEOGRAPHIC_SPACE,
+    CellInvalid,
+    _blank,
+    _display,
+    _same,
+    number_parse,
+    phase_parse,
+    text_parse,
+)
 from projects.exchange.excel import (
     FIRST_DATA_ROW,
     HEADER_ROW,
     MONEY,
     PERCENT,
-    PHASE_WORDS,
     TEMPLATE_COLUMNS,
     TEMPLATE_SHEET,
     TITLE_ROW,
@@ -65,17 +70,12 @@ MAX_UNCOMPRESSED_BYTES = 50 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
 MAX_ZIP_MEMBERS = 1000
 MAX_ROWS = 5000
-CENT = Decimal("0.01")
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, .doc: the old binary formats
 
 COLUMNS_BY_NAME = {column.name: column for column in TEMPLATE_COLUMNS}
 COLUMN_INDEX = {column.name: index for index, column in enumerate(TEMPLATE_COLUMNS, 1)}
 FIELD_COLUMN = {column.field: column for column in TEMPLATE_COLUMNS if column.field}
-_DATE_TEXT = re.compile(
-    r"^\s*\d{2,4}\s*[-/.年]\s*\d{1,2}(\s*[-/.月]\s*\d{1,2}\s*日?)?\s*月?\s*$"
-)
-_SPACES = " \t\r\n\u3000\u00a0"
 
 
 def _mb(size: int) -> str:
@@ -94,26 +94,32 @@ class CellError:
     @property
     def where(self) -> str:
         if self.row is None and not self.cell:
-            return "文件"
+            return gettext("文件")
         parts = []
         if self.row is not None:
-            parts.append(f"第{self.row}行")
+            parts.append(gettext("第%(row)s行") % {"row": self.row})
         if self.column is not None:
             letter = get_column_letter(COLUMN_INDEX[self.column.name])
-            parts.append(f"{letter}列（{self.column.header}）")
+            parts.append(
+                gettext("%(letter)s列（%(header)s）")
+                % {"letter": letter, "header": self.column.header}
+            )
         elif self.cell:
-            parts.append(f"单元格 {self.cell}")
+            parts.append(gettext("单元格 %(cell)s") % {"cell": self.cell})
         return " ".join(parts)
 
     def __str__(self) -> str:
-        return f"{self.where}：{self.message}"
+        return gettext("%(where)s：%(message)s") % {
+            "where": self.where,
+            "message": self.message,
+        }
 
 
 class ImportRefused(Exception):
     """The file cannot be imported at all; ``errors`` say where and why."""
 
     def __init__(self, errors: list[CellError]):
-        super().__init__("；".join(str(error) for error in errors))
+        super().__init__(gettext("；").join(str(error) for error in errors))
         self.errors = errors
 
 
@@ -155,84 +161,77 @@ class ImportResult:
 # --- The file, before any spreadsheet code reads it ---------------------------------
 
 
+def _refused(message: str) -> ImportRefused:
+    return ImportRefused([CellError(message)])
+
+
 def file_check(file: IO[bytes], *, size: int | None = None) -> None:
     """Refuse oversized, non-xlsx and zip-bomb files without parsing them."""
     if size is None:
         file.seek(0, 2)
         size = file.tell()
     if size > MAX_UPLOAD_BYTES:
-        raise ImportRefused(
-            [
-                CellError(
-                    f"文件过大（{_mb(size)}），上限为 {_mb(MAX_UPLOAD_BYTES)}；"
-                    "请只上传系统下载的填报模板。"
-                )
-            ]
+        raise _refused(
+            gettext(
+                "文件过大（%(size)s），上限为 %(limit)s；请只上传系统下载的填报模板。"
+            )
+            % {"size": _mb(size), "limit": _mb(MAX_UPLOAD_BYTES)}
         )
     file.seek(0)
     head = file.read(8)
     file.seek(0)
     if head.startswith(OLE_MAGIC):
-        raise ImportRefused(
-            [
-                CellError(
-                    "这是旧版 .xls 格式文件；请在 Excel/WPS 中另存为 .xlsx 后再导入。"
-                )
-            ]
+        raise _refused(
+            gettext("这是旧版 .xls 格式文件；请在 Excel/WPS 中另存为 .xlsx 后再导入。")
         )
     if not head.startswith(ZIP_MAGIC):
-        raise ImportRefused(
-            [CellError("不是 Excel 工作簿（.xlsx）文件；请上传系统下载并填写的模板。")]
+        raise _refused(
+            gettext("不是 Excel 工作簿（.xlsx）文件；请上传系统下载并填写的模板。")
         )
     try:
         with zipfile.ZipFile(file) as archive:
             members = archive.infolist()
             names = {member.filename for member in members}
-            if len(members) > MAX_ZIP_MEMBERS:
-                raise ImportRefused(
-                    [
-                        CellError(
-                            f"文件内部包含 {len(members)} 个部件，超出上限，已拒绝。"
-                        )
-                    ]
-                )
-            total = sum(member.file_size for member in members)
-            if total > MAX_UNCOMPRESSED_BYTES:
-                raise ImportRefused(
-                    [
-                        CellError(
-                            f"文件解压后达 {_mb(total)}，超过 "
-                            f"{_mb(MAX_UNCOMPRESSED_BYTES)} 上限"
-                            "（疑似压缩炸弹），已拒绝。"
-                        )
-                    ]
-                )
-            for member in members:
-                ratio = member.file_size / max(member.compress_size, 1)
-                if member.file_size > 1024 * 1024 and ratio > MAX_COMPRESSION_RATIO:
-                    raise ImportRefused(
-                        [
-                            CellError(
-                                f"文件部件 {member.filename} 压缩比异常"
-                                f"（{ratio:.0f} 倍，疑似压缩炸弹），已拒绝。"
-                            )
-                        ]
-                    )
+            _members_check(members)
     except zipfile.BadZipFile as exc:
-        raise ImportRefused(
-            [CellError("文件已损坏，无法作为 .xlsx 打开；请重新保存后再导入。")]
+        raise _refused(
+            gettext("文件已损坏，无法作为 .xlsx 打开；请重新保存后再导入。")
         ) from exc
     finally:
         file.seek(0)
     if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
-        raise ImportRefused(
-            [
-                CellError(
-                    "压缩包不是 Excel 工作簿（缺少 xl/workbook.xml）；"
-                    "请上传 .xlsx 文件。"
-                )
-            ]
+        raise _refused(
+            gettext(
+                "压缩包不是 Excel 工作簿（缺少 xl/workbook.xml）；请上传 .xlsx 文件。"
+            )
         )
+
+
+def _members_check(members: list[zipfile.ZipInfo]) -> None:
+    """Too many parts, too large unpacked, or one part packed too well: refused."""
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise _refused(
+            gettext("文件内部包含 %(count)s 个部件，超出上限，已拒绝。")
+            % {"count": len(members)}
+        )
+    total = sum(member.file_size for member in members)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise _refused(
+            gettext(
+                "文件解压后达 %(size)s，超过 %(limit)s 上限（疑似压缩炸弹），已拒绝。"
+            )
+            % {"size": _mb(total), "limit": _mb(MAX_UNCOMPRESSED_BYTES)}
+        )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > 1024 * 1024 and ratio > MAX_COMPRESSION_RATIO:
+            raise _refused(
+                gettext(
+                    "文件部件 %(name)s 压缩比异常（%(ratio).0f 倍，疑似压缩炸弹），"
+                    "已拒绝。"
+                )
+                % {"name": member.filename, "ratio": ratio}
+            )
 
 
 # --- The sheet: template shape, merged cells, formulas -----------------------------
@@ -245,7 +244,7 @@ class SheetRow:
 
 
 def _clean_header(value: Any) -> str:
-    return "".join(str(value or "").split()).replace("\u3000", "")
+    return "".join(str(value or "").split()).replace(IDEOGRAPHIC_SPACE, "")
 
 
 def sheet_read(file: IO[bytes]) -> list[SheetRow]:
@@ -269,22 +268,20 @@ def _template_sheet(file: IO[bytes]):
     try:
         workbook = load_workbook(file, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds on broken parts
-        raise ImportRefused(
-            [
-                CellError(
-                    f"无法读取该 Excel 文件（{type(exc).__name__}）；"
-                    "请另存为 .xlsx 后重试。"
-                )
-            ]
+        raise _refused(
+            gettext("无法读取该 Excel 文件（%(kind)s）；请另存为 .xlsx 后重试。")
+            % {"kind": type(exc).__name__}
         ) from exc
     if TEMPLATE_SHEET not in workbook.sheetnames:
-        raise ImportRefused(
-            [
-                CellError(
-                    f"找不到工作表“{TEMPLATE_SHEET}”：这不是本系统下载的年度填报模板"
-                    f"（该文件的工作表：{'、'.join(workbook.sheetnames)}）。"
-                )
-            ]
+        raise _refused(
+            gettext(
+                "找不到工作表“%(sheet)s”：这不是本系统下载的年度填报模板"
+                "（该文件的工作表：%(sheets)s）。"
+            )
+            % {
+                "sheet": TEMPLATE_SHEET,
+                "sheets": gettext("、").join(workbook.sheetnames),
+            }
         )
     return workbook[TEMPLATE_SHEET]
 
@@ -295,11 +292,14 @@ def _header_errors(ws) -> list[CellError]:
     for index, column in enumerate(TEMPLATE_COLUMNS, start=1):
         cell = ws.cell(row=HEADER_ROW, column=index)
         if _clean_header(cell.value) != _clean_header(column.header):
-            found = cell.value if cell.value not in (None, "") else "空白"
+            found = cell.value if cell.value not in (None, "") else gettext("空白")
             errors.append(
                 CellError(
-                    f"表头应为“{column.header}”，实为“{found}”：请使用系统下载的模板，"
-                    "不要增删、移动或改名表头。",
+                    gettext(
+                        "表头应为“%(header)s”，实为“%(found)s”：请使用系统下载的模板，"
+                        "不要增删、移动或改名表头。"
+                    )
+                    % {"header": column.header, "found": found},
                     cell=cell.coordinate,
                 )
             )
@@ -313,12 +313,18 @@ def _content_errors(ws) -> list[CellError]:
         if merged.max_row > TITLE_ROW:
             errors.append(
                 CellError(
-                    f"单元格 {merged.coord} 被合并；请取消合并，每行每列各填一个值。",
+                    gettext("单元格 %(cell)s 被合并；请取消合并，每行每列各填一个值。")
+                    % {"cell": merged.coord},
                     cell=merged.coord,
                 )
             )
     if ws.max_row - HEADER_ROW > MAX_ROWS:
-        errors.append(CellError(f"数据超过 {MAX_ROWS} 行，不是本系统的填报模板。"))
+        errors.append(
+            CellError(
+                gettext("数据超过 %(rows)s 行，不是本系统的填报模板。")
+                % {"rows": MAX_ROWS}
+            )
+        )
     formulas = [
         cell.coordinate
         for row in ws.iter_rows(min_row=1, max_row=ws.max_row)
@@ -326,11 +332,15 @@ def _content_errors(ws) -> list[CellError]:
         if cell.data_type == "f"
     ]
     if formulas:
-        shown = "、".join(formulas[:20]) + ("等" if len(formulas) > 20 else "")
+        shown = gettext("、").join(formulas[:20])
+        shown += gettext("等") if len(formulas) > 20 else ""
         errors.append(
             CellError(
-                f"单元格 {shown} 含有公式；请复制后“选择性粘贴—数值”，"
-                "把公式换成数值再导入。",
+                gettext(
+                    "单元格 %(cells)s 含有公式；请复制后“选择性粘贴—数值”，"
+                    "把公式换成数值再导入。"
+                )
+                % {"cells": shown},
                 cell=formulas[0],
             )
         )
@@ -353,7 +363,8 @@ def _data_rows(ws) -> list[SheetRow]:
         for cell in extra:
             errors.append(
                 CellError(
-                    f"模板之外的列（{cell.column_letter}）有内容，请删除后再导入。",
+                    gettext("模板之外的列（%(column)s）有内容，请删除后再导入。")
+                    % {"column": cell.column_letter},
                     cell=cell.coordinate,
                 )
             )
@@ -361,101 +372,6 @@ def _data_rows(ws) -> list[SheetRow]:
     if errors:
         raise ImportRefused(errors)
     return rows
-
-
-# --- Cells ---------------------------------------------------------------------
-
-
-class CellInvalid(Exception):
-    pass
-
-
-def _blank(value: Any) -> Any:
-    """None for an empty cell or one holding only (full-width) spaces."""
-    if isinstance(value, str) and not value.strip(_SPACES):
-        return None
-    return value
-
-
-def number_parse(cell: Any, column: TemplateColumn) -> Decimal | None:
-    """A number cell as a Decimal; full-width digits and spaces are accepted."""
-    value = _blank(cell.value)
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        raise CellInvalid(
-            f"单元格为日期格式（{value:%Y-%m-%d}），应填写数字；请把单元格格式改为“常规”或“数值”后重新输入。"
-            if not isinstance(value, dt.time)
-            else "单元格为时间格式，应填写数字。"
-        )
-    if isinstance(value, bool):
-        raise CellInvalid("应填写数字，不能是“是/否”。")
-    if isinstance(value, int | float | Decimal):
-        number = Decimal(str(value))
-        if "%" in (cell.number_format or "") and column.name == "percent_complete":
-            number *= 100  # typed "80%" in Excel: stored 0.8 with a percent format
-    else:
-        text = unicodedata.normalize("NFKC", str(value)).strip(_SPACES)
-        if _DATE_TEXT.match(text):
-            raise CellInvalid(f"“{value}”看起来是日期，这一列应填写数字。")
-        text = text.replace(",", "").replace(" ", "")
-        if column.name == "percent_complete":
-            text = text.removesuffix("%")
-        try:
-            number = Decimal(text)
-        except InvalidOperation as exc:
-            raise CellInvalid(f"“{value}”不是有效的数字。") from exc
-        if not number.is_finite():
-            raise CellInvalid(f"“{value}”不是有效的数字。")
-    # Two decimals, as stored (and as the history shows); more are refused by
-    # the model's validator with its own message.
-    return number.quantize(CENT) if number.as_tuple().exponent >= -2 else number
-
-
-def text_parse(cell: Any) -> str:
-    value = _blank(cell.value)
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return (
-            value.date().isoformat() if value.time() == dt.time() else value.isoformat()
-        )
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip(_SPACES)
-
-
-def phase_parse(cell: Any) -> str:
-    text = text_parse(cell)
-    if not text:
-        return ""
-    phase = PHASE_WORDS.get(unicodedata.normalize("NFKC", text).replace(" ", ""))
-    if phase is None:
-        raise CellInvalid(f"“{text}”不是有效的阶段；可填：{'、'.join(PHASE_WORDS)}。")
-    return str(phase)
-
-
-def _display(name: str, value: Any) -> str:
-    if value in (None, ""):
-        return "（空）"
-    if name == "phase":
-        return str(Phase(value).label)
-    if isinstance(value, Decimal):
-        return f"{value:f}"
-    text = str(value)
-    return text if len(text) <= 80 else text[:78] + "……"
-
-
-def _same(name: str, current: Any, new: Any) -> bool:
-    if isinstance(current, Decimal) or isinstance(new, Decimal):
-        if current is None or new is None:
-            return current is None and new is None
-        return Decimal(current) == Decimal(new)
-    if name in ("progress", "problems", "next_steps"):
-        return (current or "").strip(_SPACES) == (new or "")
-    return (current or "") == (new or "")
 
 
 # --- The import --------------------------------------------------------------------
@@ -498,8 +414,10 @@ def year_records_import(
         if key is None:
             result.errors.append(
                 CellError(
-                    "缺少或无效的校验键：请勿在模板中插入行或改动 A 列；"
-                    "新增项目请联系管理员。",
+                    gettext(
+                        "缺少或无效的校验键：请勿在模板中插入行或改动 A 列；"
+                        "新增项目请联系管理员。"
+                    ),
                     row=sheet_row.row,
                     column=COLUMNS_BY_NAME["key"],
                 )
@@ -510,14 +428,14 @@ def year_records_import(
     if len(years) > 1:
         result.errors.append(
             CellError(
-                f"同一文件包含多个年度（{'、'.join(map(str, sorted(years)))}），"
-                "请分年导入。"
+                gettext("同一文件包含多个年度（%(years)s），请分年导入。")
+                % {"years": gettext("、").join(map(str, sorted(years)))}
             )
         )
         return result
     if not keys:
         if not result.errors:
-            result.errors.append(CellError("模板中没有任何项目行。"))
+            result.errors.append(CellError(gettext("模板中没有任何项目行。")))
         return result
     result.year = year = years.pop()
     seen: dict[str, int] = {}
@@ -525,14 +443,17 @@ def year_records_import(
         if code in seen:
             result.errors.append(
                 CellError(
-                    f"项目 {code} 与第{seen[code]}行重复。",
+                    gettext("项目 %(code)s 与第%(row)s行重复。")
+                    % {"code": code, "row": seen[code]},
                     row=row,
                     column=COLUMNS_BY_NAME["key"],
                 )
             )
         seen.setdefault(code, row)
     scope = user_scope(actor) if not isinstance(actor, str) else None
-    source = f"Excel导入{f'（{filename}）' if filename else ''}"
+    source = gettext("Excel导入")
+    if filename:
+        source += gettext("（%(name)s）") % {"name": filename}
     with transaction.atomic():
         records = {
             r.project.code: r
@@ -581,7 +502,11 @@ def _import_row(sheet_row, key, records, scope, actor, source, result) -> None:
             actor=actor,
             data=data,
             expected_version=version,
-            reason=f"{source}：{reason}" if reason else source,
+            reason=(
+                gettext("%(source)s：%(reason)s") % {"source": source, "reason": reason}
+                if reason
+                else source
+            ),
         )
     except (
         ValidationError,
@@ -602,7 +527,8 @@ def _row_record(sheet_row, key, records, scope, result) -> YearRecord | None:
     if record is None:
         result.errors.append(
             CellError(
-                f"找不到项目 {code} 的 {year} 年度记录。",
+                gettext("找不到项目 %(code)s 的 %(year)s 年度记录。")
+                % {"code": code, "year": year},
                 row=sheet_row.row,
                 column=key_column,
             )
@@ -611,7 +537,8 @@ def _row_record(sheet_row, key, records, scope, result) -> YearRecord | None:
     if scope is not None and not scope.covers_project(record.project):
         result.errors.append(
             CellError(
-                f"项目“{record.project.name}”不在您的负责范围内，不能导入。",
+                gettext("项目“%(name)s”不在您的负责范围内，不能导入。")
+                % {"name": record.project.name},
                 row=sheet_row.row,
                 column=key_column,
             )
@@ -659,8 +586,11 @@ def _row_refusal(row, record, data, version, reason) -> CellError | None:
     cancellation has no reason."""
     if record.version != version:
         return CellError(
-            f"该记录在模板下载后已被修改（下载时版本 {version}，当前版本 "
-            f"{record.version}）；请重新下载模板后填写。",
+            gettext(
+                "该记录在模板下载后已被修改（下载时版本 %(version)s，当前版本 "
+                "%(current)s）；请重新下载模板后填写。"
+            )
+            % {"version": version, "current": record.version},
             row=row,
             column=COLUMNS_BY_NAME["key"],
         )
@@ -672,7 +602,7 @@ def _row_refusal(row, record, data, version, reason) -> CellError | None:
         )
     if data.get("phase") in workflow.PHASES_NEEDING_REASON and not reason:
         return CellError(
-            "阶段改为停缓建或取消时须填写原因。",
+            gettext("阶段改为停缓建或取消时须填写原因。"),
             row=row,
             column=COLUMNS_BY_NAME["reason"],
         )

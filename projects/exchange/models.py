@@ -10,6 +10,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,4 +49,7 @@ class ImportPreview(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.filename or self.token}（{self.uploaded_by}）"
+        return gettext("%(name)s（%(user)s）") % {
+            "name": self.filename or self.token,
+            "user": self.uploaded_by,
+        }

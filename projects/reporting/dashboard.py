@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from indicators.choices import TargetKind
 from indicators.models import Indicator
@@ -34,7 +35,7 @@ except ImportError:  # pragma: no cover - depends on the merged apps
 
 NOT_REPORTED = ""  # a project whose phase nobody has reported yet
 PHASE_COLUMNS: list[tuple[str, str]] = [(str(p), str(p.label)) for p in Phase] + [
-    (NOT_REPORTED, "未填报")
+    (NOT_REPORTED, gettext_lazy("未填报"))
 ]
 OVERDUE_LIMIT = 20
 
@@ -159,9 +160,9 @@ class Dashboard:
 
 
 OVERDUE_KINDS = {
-    "report": "逾期未报",
-    "past_end": "超期未完工",
-    "late_start": "到期未开工",
+    "report": gettext_lazy("逾期未报"),
+    "past_end": gettext_lazy("超期未完工"),
+    "late_start": gettext_lazy("到期未开工"),
 }
 
 
@@ -245,10 +246,14 @@ def _overdue_reports(
     return [
         OverdueItem(
             "report",
-            OVERDUE_KINDS["report"],
+            str(OVERDUE_KINDS["report"]),
             str(record.project),
-            f"{record.year}年度报告（{ReviewState(record.state).label}），"
-            f"截止 {record.due_date:%Y-%m-%d}",
+            gettext("%(year)s年度报告（%(state)s），截止 %(due)s")
+            % {
+                "year": record.year,
+                "state": ReviewState(record.state).label,
+                "due": f"{record.due_date:%Y-%m-%d}",
+            },
             record.due_date,
             (today - record.due_date).days,
             reverse("admin:projects_yearrecord_change", args=[record.pk]),
@@ -264,13 +269,14 @@ def _past_end_items(projects: QuerySet[Project], today: dt.date) -> list[Overdue
     items = []
     for project in projects.order_by("end_year", "table", "number")[:OVERDUE_LIMIT]:
         since = dt.date(project.end_year, 12, 31)
-        phase = Phase(project.phase).label if project.phase else "未填报"
+        phase = Phase(project.phase).label if project.phase else gettext("未填报")
         items.append(
             OverdueItem(
                 "past_end",
-                OVERDUE_KINDS["past_end"],
+                str(OVERDUE_KINDS["past_end"]),
                 str(project),
-                f"建设年限 {project.period}，当前阶段：{phase}",
+                gettext("建设年限 %(period)s，当前阶段：%(phase)s")
+                % {"period": project.period, "phase": phase},
                 since,
                 (today - since).days,
                 reverse("admin:projects_project_change", args=[project.pk]),
@@ -287,9 +293,10 @@ def _late_start_items(projects: QuerySet[Project], today: dt.date) -> list[Overd
         items.append(
             OverdueItem(
                 "late_start",
-                OVERDUE_KINDS["late_start"],
+                str(OVERDUE_KINDS["late_start"]),
                 str(project),
-                f"计划 {project.start_year} 年开工，仍处于前期",
+                gettext("计划 %(year)s 年开工，仍处于前期")
+                % {"year": project.start_year},
                 since,
                 (today - since).days,
                 reverse("admin:projects_project_change", args=[project.pk]),
@@ -349,7 +356,7 @@ def _investment(
         )
     total = InvestmentRow(
         "",
-        "合计",
+        gettext("合计"),
         sum(r.records for r in rows),
         sum((r.planned for r in rows), Decimal("0")),
         sum((r.actual for r in rows), Decimal("0")),
@@ -440,7 +447,7 @@ def _lights(projects) -> list[StateCount]:
     lights.append(
         StateCount(
             "none",
-            "未计算",
+            gettext("未计算"),
             Figure(counts.get(None, 0), project_list_url(light="none")),
         )
     )
@@ -535,7 +542,7 @@ def dashboard_summary(dashboard: Dashboard) -> dict[str, Any]:
 def _matrix_summary(m: Matrix) -> dict[str, Any]:
     """A phase matrix as JSON: counts by phase code for each row, and totals."""
     return {
-        "phases": [{"code": code, "label": label} for code, label in m.columns],
+        "phases": [{"code": code, "label": str(label)} for code, label in m.columns],
         "rows": [
             {
                 "id": int(row.key),

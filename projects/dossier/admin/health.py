@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.admin import history_table
@@ -33,7 +34,7 @@ def light_badge(light: str | None, reasons=()) -> str:
         '<span title="{}" style="white-space:nowrap"><span style="display:inline-block;'
         "width:.9em;height:.9em;border-radius:50%;background:{};"
         'vertical-align:middle"></span> {}</span>',
-        "；".join(reasons),
+        gettext("；").join(reasons),
         LIGHT_COLOURS[HealthLight(light)],
         HealthLight(light).label,
     )
@@ -134,4 +135,4 @@ class ProjectHealthAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("原因"))
     def reason_text(self, obj):
-        return "；".join(str(reason) for reason in obj.reasons or [])
+        return gettext("；").join(str(reason) for reason in obj.reasons or [])

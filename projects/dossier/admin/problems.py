@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.admin import ServiceModelForm, add_service_errors, history_table
@@ -253,16 +254,25 @@ class CoordinationProblemAdmin(RoleAdminMixin, admin.ModelAdmin):
             except SERVICE_ERRORS as exc:
                 text = getattr(exc, "message", None)
                 if not isinstance(text, str):
-                    text = "；".join(getattr(exc, "messages", [str(exc)]))
-                refused.append(f"{problem}：{text}")
+                    text = gettext("；").join(getattr(exc, "messages", [str(exc)]))
+                refused.append(
+                    gettext("%(object)s：%(message)s")
+                    % {"object": problem, "message": text}
+                )
         if done:
-            self.message_user(request, f"已{verb} {done} 个问题。", messages.SUCCESS)
+            self.message_user(
+                request,
+                gettext("已%(verb)s %(count)s 个问题。")
+                % {"verb": verb, "count": done},
+                messages.SUCCESS,
+            )
         if refused:
             self.message_user(
                 request,
                 format_html(
                     "{}<ul>{}</ul>",
-                    f"{len(refused)} 个未能{verb}：",
+                    gettext("%(count)s 个未能%(verb)s：")
+                    % {"count": len(refused), "verb": verb},
                     format_html_join("", "<li>{}</li>", ((line,) for line in refused)),
                 ),
                 messages.ERROR,
@@ -301,14 +311,14 @@ class CoordinationProblemAdmin(RoleAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("开始协调所选问题"))
     def handle_problems(self, request, queryset):
-        self._apply(request, queryset, problems.problem_handle, "开始协调")
+        self._apply(request, queryset, problems.problem_handle, _("开始协调"))
 
     @admin.action(description=_("标记所选问题已解决（需填写解决情况）"))
     def solve_problems(self, request, queryset):
         return self._with_text(
             request,
             queryset,
-            action=("solve_problems", "标记已解决"),
+            action=("solve_problems", _("标记已解决")),
             label=_("解决情况"),
             intro=_("将以下问题标记为已解决，请说明解决情况："),
             service=problems.problem_solve,
@@ -320,7 +330,7 @@ class CoordinationProblemAdmin(RoleAdminMixin, admin.ModelAdmin):
         return self._with_text(
             request,
             queryset,
-            action=("reopen_problems", "重新打开"),
+            action=("reopen_problems", _("重新打开")),
             label=_("重新打开原因"),
             intro=_("将重新打开以下已解决的问题，请说明原因："),
             service=problems.problem_reopen,

@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.admin import ServiceModelForm, add_service_errors, history_table
@@ -233,7 +234,10 @@ class ProgressUpdateAdmin(RoleAdminMixin, admin.ModelAdmin):
             self.message_user(
                 request,
                 format_html(
-                    '您负责范围内有 {} 期进度更新逾期未报，<a href="{}">查看清单</a>。',
+                    gettext(
+                        "您负责范围内有 {} 期进度更新逾期未报，"
+                        '<a href="{}">查看清单</a>。'
+                    ),
                     len(missing),
                     reverse("admin:dossier_progressupdate_overdue"),
                 ),

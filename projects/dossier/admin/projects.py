@@ -13,6 +13,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.admin import ServiceModelForm, add_service_errors
@@ -248,7 +249,7 @@ class DossierProjectAdminMixin:
         since = timezone.localtime(state.light_since).strftime("%Y-%m-%d")
         computed = timezone.localtime(state.computed_at).strftime("%Y-%m-%d %H:%M")
         return format_html(
-            "{} <small>（{} 起；计算于 {}）</small><ul>{}</ul>",
+            gettext("{} <small>（{} 起；计算于 {}）</small><ul>{}</ul>"),
             light_badge(state.light, state.reasons),
             since,
             computed,
@@ -263,8 +264,15 @@ class DossierProjectAdminMixin:
         )
         self.message_user(
             request,
-            f"已重新计算 {report.computed} 个项目，灯色变化 {len(report.changed)} 个，"
-            f"新变红 {len(report.turned_red)} 个。",
+            gettext(
+                "已重新计算 %(computed)s 个项目，灯色变化 %(changed)s 个，"
+                "新变红 %(red)s 个。"
+            )
+            % {
+                "computed": report.computed,
+                "changed": len(report.changed),
+                "red": len(report.turned_red),
+            },
             messages.SUCCESS,
         )
 

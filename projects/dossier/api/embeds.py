@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import F, Prefetch
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from portfolio.filtersets import ChoicesFilter
@@ -78,11 +79,11 @@ def register_embeds() -> None:
                 "light": serializers.ChoiceField(
                     choices=HealthLight.choices,
                     allow_null=True,
-                    help_text="红绿灯：green/yellow/red；尚未计算时为 null",
+                    help_text=_("红绿灯：green/yellow/red；尚未计算时为 null"),
                 ),
                 "light_display": serializers.CharField(allow_null=True),
                 "reasons": serializers.ListField(
-                    child=serializers.CharField(), help_text="黄灯、红灯的原因"
+                    child=serializers.CharField(), help_text=_("黄灯、红灯的原因")
                 ),
             },
             annotations={"light": F("health__light"), "reasons": F("health__reasons")},
@@ -91,7 +92,7 @@ def register_embeds() -> None:
                 "light": ChoicesFilter(
                     field_name="health__light",
                     choices=HealthLight.choices,
-                    label="红绿灯",
+                    label=_("红绿灯"),
                 )
             },
         )
@@ -102,7 +103,7 @@ def register_embeds() -> None:
             fields={
                 "dossier": ProjectDossierSerializer(
                     allow_null=True,
-                    help_text="项目档案：投资及来源、业主、包联领导、联系人",
+                    help_text=_("项目档案：投资及来源、业主、包联领导、联系人"),
                 )
             },
             annotations={
@@ -119,7 +120,7 @@ def register_embeds() -> None:
                 "progress_updates": ProgressUpdateSerializer(
                     many=True,
                     read_only=True,
-                    help_text="本年度的进度更新，按报告期排列",
+                    help_text=_("本年度的进度更新，按报告期排列"),
                 )
             },
             prefetch=_progress_updates,

@@ -7,6 +7,7 @@ registers. These are its shapes, as the schema shows them.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from projects.dossier.models import ProgressUpdate
@@ -16,27 +17,27 @@ class ProjectDossierSerializer(serializers.Serializer):
     """Money (万元) and people; the sources add up to the total."""
 
     total_investment = serializers.DecimalField(
-        max_digits=14, decimal_places=2, allow_null=True, help_text="总投资（万元）"
+        max_digits=14, decimal_places=2, allow_null=True, help_text=_("总投资（万元）")
     )
     fiscal_funds = serializers.DecimalField(
-        max_digits=14, decimal_places=2, allow_null=True, help_text="财政资金"
+        max_digits=14, decimal_places=2, allow_null=True, help_text=_("财政资金")
     )
     special_bonds = serializers.DecimalField(
-        max_digits=14, decimal_places=2, allow_null=True, help_text="专项债券"
+        max_digits=14, decimal_places=2, allow_null=True, help_text=_("专项债券")
     )
     bank_loans = serializers.DecimalField(
-        max_digits=14, decimal_places=2, allow_null=True, help_text="银行贷款"
+        max_digits=14, decimal_places=2, allow_null=True, help_text=_("银行贷款")
     )
     social_capital = serializers.DecimalField(
-        max_digits=14, decimal_places=2, allow_null=True, help_text="社会资本"
+        max_digits=14, decimal_places=2, allow_null=True, help_text=_("社会资本")
     )
     other_funds = serializers.DecimalField(
-        max_digits=14, decimal_places=2, allow_null=True, help_text="其他"
+        max_digits=14, decimal_places=2, allow_null=True, help_text=_("其他")
     )
-    owner_unit = serializers.CharField(help_text="项目业主")
-    responsible_leader = serializers.CharField(help_text="包联领导")
-    contact_person = serializers.CharField(help_text="联系人（仅负责范围内可见）")
-    contact_phone = serializers.CharField(help_text="联系电话（仅负责范围内可见）")
+    owner_unit = serializers.CharField(help_text=_("项目业主"))
+    responsible_leader = serializers.CharField(help_text=_("包联领导"))
+    contact_person = serializers.CharField(help_text=_("联系人（仅负责范围内可见）"))
+    contact_phone = serializers.CharField(help_text=_("联系电话（仅负责范围内可见）"))
 
 
 class ProgressUpdateSerializer(serializers.ModelSerializer):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.authentication import SessionAuthentication
@@ -26,10 +28,13 @@ class DashboardView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        summary="工作台汇总",
+        summary=_("工作台汇总"),
         parameters=[
             OpenApiParameter(
-                "year", OpenApiTypes.INT, description="年度（默认本年）", required=False
+                "year",
+                OpenApiTypes.INT,
+                description=_("年度（默认本年）"),
+                required=False,
             )
         ],
         responses={
@@ -46,9 +51,13 @@ class DashboardView(APIView):
             try:
                 year = int(raw)
             except ValueError as exc:
-                raise ValidationError({"year": "年度应为四位数字，如 2026。"}) from exc
+                raise ValidationError(
+                    {"year": gettext("年度应为四位数字，如 2026。")}
+                ) from exc
             if not 2000 <= year <= today.year + 1:
-                raise ValidationError({"year": f"年度 {year} 超出范围。"})
+                raise ValidationError(
+                    {"year": gettext("年度 %(year)s 超出范围。") % {"year": year}}
+                )
         dashboard = dashboard_build(request.user, year=year, today=today)
         return Response(dashboard_summary(dashboard))
 

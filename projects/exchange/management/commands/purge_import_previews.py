@@ -7,13 +7,20 @@ command is for a cron job or by hand, when nobody uploads for a while.
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from projects.exchange.previews import import_previews_purge
 
 
 class Command(BaseCommand):
-    help = "删除已过期的 Excel 导入预览（上传超过 24 小时未确认导入的文件）。"
+    @property
+    def help(self):
+        return gettext(
+            "删除已过期的 Excel 导入预览（上传超过 24 小时未确认导入的文件）。"
+        )
 
     def handle(self, *args, **options):
         deleted = import_previews_purge()
-        self.stdout.write(f"已删除过期的导入预览 {deleted} 个。")
+        self.stdout.write(
+            gettext("已删除过期的导入预览 %(count)s 个。") % {"count": deleted}
+        )
