@@ -9,6 +9,8 @@ accepted only when it is
   ``ngettext``, ``pgettext`` and their lazy forms);
 - a docstring;
 - an argument of a logging call (operators' logs are not the users' interface);
+- a regular expression (``re.compile``, ``re.match``, …): a pattern that reads what
+  users type is not text shown to them;
 - in a data module listed in the ``i18n-data`` block of docs/architecture.md: code
   that reads or generates the plan's own text (the seed parser, the fixture
   builder, demo data), where the words are data, not interface.
@@ -39,6 +41,7 @@ GETTEXT = {
     "pgettext_lazy",
 }
 LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical", "log"}
+REGEX_FUNCTIONS = {"compile", "match", "fullmatch", "search", "sub", "split", "findall"}
 CODE_ROOTS = ("portfolio", "projects", "indicators", "config")
 
 
@@ -102,6 +105,14 @@ def raw_strings(source: str) -> list[tuple[int, str]]:
                 continue
         if isinstance(parent, ast.Call):
             func = parent.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr in REGEX_FUNCTIONS
+                and getattr(func.value, "id", "") == "re"
+                and parent.args
+                and parent.args[0] is node
+            ):
+                continue
             if isinstance(func, ast.Attribute) and func.attr in LOG_METHODS:
                 owner = func.value
                 owner_name = getattr(owner, "id", getattr(owner, "attr", ""))

@@ -40,3 +40,9 @@ def test_a_docstring_and_a_log_message_are_accepted():
 
 def test_a_literal_that_is_not_the_first_argument_is_flagged():
     assert raw_strings('x = _("%(n)s 个", "个")\n') == [(1, "个")]
+
+
+def test_a_regular_expression_is_not_interface():
+    assert raw_strings('import re\nDATE = re.compile(r"\\d+年")\n') == []
+    # Only the pattern: a replacement text is shown to someone.
+    assert raw_strings('import re\nre.sub(r"年", "年度", text)\n') == [(2, "年度")]

@@ -19,8 +19,7 @@ from projects.exchange.excel import PHASE_WORDS, TemplateColumn
 
 CENT = Decimal("0.01")
 _DATE_TEXT = re.compile(
-    # 年, 月, 日 as escapes: the pattern is not text for the user
-    r"^\s*\d{2,4}\s*[-/.\u5e74]\s*\d{1,2}(\s*[-/.\u6708]\s*\d{1,2}\s*\u65e5?)?\s*\u6708?\s*$"
+    r"^\s*\d{2,4}\s*[-/.年]\s*\d{1,2}(\s*[-/.月]\s*\d{1,2}\s*日?)?\s*月?\s*$"
 )
 IDEOGRAPHIC_SPACE = chr(0x3000)
 _SPACES = " \t\r\n\u00a0" + IDEOGRAPHIC_SPACE
