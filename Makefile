@@ -1,5 +1,6 @@
 # 巴中市“十四五”服务业重大项目调度系统
-# make run   — install, migrate, load the plan, demo accounts, serve on :8000
+# make run   — install, migrate, load the plan, compute the traffic lights, demo
+#              accounts, serve on :8000
 #              (another address: make run ADDR=0.0.0.0:8080)
 # make test  — install test tools, quality gates, the whole suite (the 15 slowest named)
 # make test-quick — the suite without the tests marked slow or faults (real processes)
@@ -33,7 +34,9 @@ install: $(STAMP)
 run: $(STAMP)
 	@mkdir -p var
 	$(PY) manage.py migrate --no-input -v0
+	$(PY) manage.py createcachetable
 	$(PY) manage.py load_plan
+	$(PY) manage.py refresh_health
 	$(PY) manage.py setup_schedules
 	$(PY) manage.py create_demo_accounts
 	$(PY) manage.py serve --addr $(ADDR)

@@ -100,7 +100,8 @@ class ProgressStatusFilter(admin.SimpleListFilter):
         return ProgressStatus.choices
 
     def queryset(self, request, queryset):
-        if not self.value():
+        # An unknown status typed into the address (?progress=zz) is ignored.
+        if self.value() not in ProgressStatus.values:
             return queryset
         year = _progress_year(request)
         matching = indicators_by_status(

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portfolio.fields import SHORT_TEXT, BoundedTextField
 from portfolio.models import Department, District, Plan, ReviewedModel, Sector
 
 from .choices import Direction, Measure, TargetKind
@@ -220,7 +221,7 @@ class IndicatorValue(ReviewedModel):
         _("数据来源"), max_length=200, blank=True, help_text=_("如“2023年统计公报”。")
     )
     reported_on = models.DateField(_("数据日期"), null=True, blank=True)
-    note = models.TextField(_("说明"), blank=True)
+    note = BoundedTextField(_("说明"), blank=True, max_length=SHORT_TEXT)
     department = models.ForeignKey(
         Department,
         verbose_name=_("填报单位"),

@@ -49,7 +49,14 @@ def indicators_queryset() -> QuerySet[Indicator]:
 
 
 def indicator_values_for(user_or_scope) -> QuerySet[IndicatorValue]:
-    """The values a person may see and act on: their departments' indicators."""
+    """The values a person may see and act on: their departments' indicators.
+
+    The one rule for the admin and the API (``values_visible``): a department
+    sees its own indicators' values, drafts included; supervisors see those of
+    the departments they oversee (all-city supervisors and administrators, and
+    tokens without departments, all of them). A figure reported by another
+    department reaches others only through the progress it feeds, once submitted.
+    """
     scope = (
         user_or_scope if isinstance(user_or_scope, Scope) else user_scope(user_or_scope)
     )
@@ -57,6 +64,14 @@ def indicator_values_for(user_or_scope) -> QuerySet[IndicatorValue]:
     if scope.everything:
         return values
     return values.filter(indicator__department_id__in=scope.department_ids)
+
+
+def values_visible(indicator: Indicator, scope: Scope) -> list[IndicatorValue]:
+    """``indicator``'s values that ``scope`` sees, from the prefetched ``values``:
+    the same rule as ``indicator_values_for``, without a query per indicator."""
+    if not scope.covers_department(indicator.department_id):
+        return []
+    return list(indicator.values.all())
 
 
 def value_due_date(plan: Plan, year: int) -> dt.date:

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from portfolio import review
-from portfolio.choices import AuditAction, ReviewAction
+from portfolio.authorization import Principal, authorize, principal_of
+from portfolio.choices import AuditAction, ReviewAction, Role
 from portfolio.exceptions import StaleWrite
 from portfolio.models import Department
-from portfolio.selectors import is_administrator, is_clerk, is_supervisor, user_scope
 from portfolio.services import Actor, audit_log, diff, snapshot
 
 from .models import Indicator, IndicatorTarget, IndicatorValue
@@ -42,28 +42,27 @@ __all__ = [
 ]
 
 
-def _is_person(actor: Actor | None) -> bool:
-    return actor is not None and not isinstance(actor, str)
-
-
 def covers_indicator(user, indicator: Indicator) -> bool:
-    """Whether ``user``'s departments answer for ``indicator``."""
-    scope = user_scope(user)
-    return scope.everything or indicator.department_id in scope.department_ids
+    """Whether ``user``'s (or a token's) departments answer for ``indicator``."""
+    principal = principal_of(user)
+    return principal is not None and principal.scope.covers_department(
+        indicator.department_id
+    )
 
 
-def _authorize(actor: Actor | None, indicator: Indicator, *, role: str) -> None:
-    """People act only for their own department's indicators; systems are trusted."""
-    if not _is_person(actor):
-        return
-    if not covers_indicator(actor, indicator):
-        raise PermissionDenied(_("该指标不由您所在单位负责。"))
-    if is_administrator(actor):
-        return
-    if role == "clerk" and not is_clerk(actor):
-        raise PermissionDenied(_("只有责任单位填报员可以填报和提交。"))
-    if role == "supervisor" and not is_supervisor(actor):
-        raise PermissionDenied(_("只有督查员可以审核、退回或重新打开。"))
+def _authorize(
+    actor: Actor | None, indicator: Indicator, *, role: Role
+) -> Principal | None:
+    """People and tokens act only for their own department's indicators."""
+    return authorize(
+        actor=actor,
+        role=role,
+        department_ids=(indicator.department_id,),
+        scope_refusal=_("该指标不由您所在单位负责。"),
+        role_refusal=_("只有责任单位填报员可以填报和提交。")
+        if role == Role.CLERK
+        else None,
+    )
 
 
 def _check_data(data: dict[str, Any]) -> None:
@@ -72,9 +71,11 @@ def _check_data(data: dict[str, Any]) -> None:
         raise ValidationError({name: _("该字段不能修改。") for name in sorted(unknown)})
 
 
-def _authorize_value(actor: Actor | None, value: IndicatorValue, role: str) -> None:
+def _authorize_value(
+    actor: Actor | None, value: IndicatorValue, role: Role
+) -> Principal | None:
     """A value is authorized through its indicator's responsible department."""
-    _authorize(actor, value.indicator, role=role)
+    return _authorize(actor, value.indicator, role=role)
 
 
 def _values() -> QuerySet[IndicatorValue]:
@@ -104,7 +105,7 @@ def indicator_value_create(
     """
     data = data or {}
     _check_data(data)
-    _authorize(actor, indicator, role="clerk")
+    _authorize(actor, indicator, role=Role.CLERK)
     plan = indicator.plan
     if not plan.start_year - 1 <= year <= plan.end_year:
         raise ValidationError(
@@ -152,9 +153,7 @@ def indicator_value_update(
     """Change a draft or returned value's figures, source, date or note."""
     _check_data(data)
     value = _lock(value, expected_version)
-    _authorize(actor, value.indicator, role="clerk")
-    if _is_person(actor) and not is_administrator(actor) and not is_clerk(actor):
-        raise PermissionDenied(_("督查员不能直接修改填报数据，请退回由填报员修改。"))
+    _authorize(actor, value.indicator, role=Role.CLERK)
     review.check_editable(value)
     before = snapshot(value, VALUE_FIELDS)
     for name, new in data.items():
@@ -260,6 +259,11 @@ def indicator_value_reopen(
     )
 
 
+def _authorize_administrator(actor: Actor | None, refusal: str) -> None:
+    """The plan's indicators and targets are corrected by administrators only."""
+    authorize(actor=actor, role=Role.ADMINISTRATOR, role_refusal=refusal)
+
+
 def _save_with_history(instance, *, actor: Actor | None, fields: list[str]):
     """Validate and save an administrator's edit; record what changed."""
     model = type(instance)
@@ -287,8 +291,7 @@ def indicator_save(
 
     ``fields`` are the fields edited; a later ``load_plan`` keeps the correction.
     """
-    if _is_person(actor) and not is_administrator(actor):
-        raise PermissionDenied(_("只有管理员可以修改考核指标。"))
+    _authorize_administrator(actor, _("只有管理员可以修改考核指标。"))
     return _save_with_history(indicator, actor=actor, fields=fields)
 
 
@@ -297,16 +300,14 @@ def indicator_target_save(
     *, target: IndicatorTarget, actor: Actor | None, fields: list[str]
 ) -> IndicatorTarget:
     """An administrator adds or corrects a target (e.g. a tolerance)."""
-    if _is_person(actor) and not is_administrator(actor):
-        raise PermissionDenied(_("只有管理员可以修改指标目标。"))
+    _authorize_administrator(actor, _("只有管理员可以修改指标目标。"))
     return _save_with_history(target, actor=actor, fields=fields)
 
 
 @transaction.atomic
 def indicator_target_delete(*, target: IndicatorTarget, actor: Actor | None) -> None:
     """An administrator removes a target; the history keeps what it was."""
-    if _is_person(actor) and not is_administrator(actor):
-        raise PermissionDenied(_("只有管理员可以删除指标目标。"))
+    _authorize_administrator(actor, _("只有管理员可以删除指标目标。"))
     audit_log(
         instance=target,
         action=AuditAction.DELETE,

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.templatetags import admin_list
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .exceptions import TransitionNotAllowed
+from .fields import SHORT_TEXT
+from .history import change_lines, object_type_label
 from .models import (
     ApiClient,
     AuditEntry,
@@ -26,45 +32,62 @@ from .models import (
     Sector,
     Tombstone,
 )
+from .review_admin import refusals_message
 
 admin.site.site_header = _("巴中市“十四五”服务业重大项目调度系统")
 admin.site.site_title = _("项目调度系统")
 admin.site.index_title = _("工作台")
+# 查看站点 leads to the site's front page, which is the dashboard (config/urls).
+admin.site.site_url = "/"
+# No menu column beside every page: at an office screen's 1366 px it pushed the
+# lists' right-hand columns behind a scroll bar. The home page carries the menu.
+admin.site.enable_nav_sidebar = False
 
 
 def history_table(obj) -> str:
-    """The object's audit trail as an HTML table (newest first), for change pages."""
+    """The object's audit trail as an HTML table (newest first), for change pages.
+
+    Fields by their labels, values by their display labels and names
+    (``portfolio.history``), never the code's keys or primary keys.
+    """
     if obj is None or obj.pk is None:
         return "—"
-    entries = AuditEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(type(obj)), object_id=str(obj.pk)
-    ).order_by("-created_at", "-id")[:200]
+    entries = list(
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(type(obj)),
+            object_id=str(obj.pk),
+        ).order_by("-created_at", "-id")[:200]
+    )
+    if not entries:
+        return _("暂无记录")
+    lines = change_lines(entries)
     rows = format_html_join(
         "",
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        '<tr><td class="nowrap">{}</td><td>{}</td><td class="nowrap">{}</td>'
+        "<td>{}</td><td>{}</td></tr>",
         (
             (
-                entry.created_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+                timezone.localtime(entry.created_at).strftime("%Y-%m-%d %H:%M"),
                 entry.actor_label,
                 entry.get_action_display(),
-                gettext("；").join(
-                    f"{field}: {before} → {after}"
-                    for field, (before, after) in entry.changes.items()
-                )
-                if isinstance(entry.changes, dict)
-                else "",
+                format_html_join(
+                    "",
+                    '<div class="change">{}</div>',
+                    ((line.text(),) for line in lines[entry.pk]),
+                ),
                 entry.reason,
             )
             for entry in entries
         ),
     )
-    if not rows:
-        return gettext("暂无记录")
     return format_html(
-        gettext(
-            '<table class="history"><thead><tr><th>时间</th><th>操作人</th>'
-            "<th>操作</th><th>变更内容</th><th>原因</th></tr></thead><tbody>{}</tbody></table>"
-        ),
+        '<table class="history"><thead><tr><th>{}</th><th>{}</th><th>{}</th>'
+        "<th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+        _("时间"),
+        _("操作人"),
+        _("操作"),
+        _("变更内容"),
+        _("原因"),
         rows,
     )
 
@@ -100,6 +123,21 @@ class AuditHistoryMixin:
         )
 
 
+def _boolean_icon(value) -> str:
+    """The admin's yes/no icon, its ``alt`` in Chinese (Django writes True/False,
+    which screen readers read out)."""
+    icon = {True: "yes", False: "no", None: "unknown"}[value]
+    text = {True: _("是"), False: _("否"), None: _("未知")}[value]
+    return format_html(
+        '<img src="{}" alt="{}">', static(f"admin/img/icon-{icon}.svg"), text
+    )
+
+
+# Django's admin renders every boolean through this one function (lists and
+# read-only fields); tests/bootstrap/test_no_english.py guards it.
+admin_list._boolean_icon = _boolean_icon
+
+
 class ServiceModelForm(forms.ModelForm):
     """A model form whose saving is a service call made in ``clean()``.
 
@@ -108,7 +146,9 @@ class ServiceModelForm(forms.ModelForm):
     which runs ``full_clean()`` on the locked row.
     """
 
-    version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version_seen = forms.IntegerField(
+        label=_("版本"), widget=forms.HiddenInput, required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -136,7 +176,10 @@ class ReviewReasonForm(forms.Form):
     """The reason a reviewer gives to return or reopen; the submitter reads it."""
 
     reason = forms.CharField(
-        label=_("原因"), widget=forms.Textarea(attrs={"rows": 3}), required=True
+        label=_("原因"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=True,
+        max_length=SHORT_TEXT,
     )
 
     def __init__(self, *args, reason_label=None, **kwargs):
@@ -192,11 +235,10 @@ class ReviewActionsMixin:
         if refused:
             self.message_user(
                 request,
-                format_html(
-                    "{}<ul>{}</ul>",
-                    gettext("%(count)s 条未能%(verb)s：")
+                refusals_message(
+                    _("%(count)s 条未能%(verb)s：")
                     % {"count": len(refused), "verb": verb},
-                    format_html_join("", "<li>{}</li>", ((line,) for line in refused)),
+                    refused,
                 ),
                 messages.ERROR,
             )
@@ -316,12 +358,69 @@ class DepartmentAdmin(admin.ModelAdmin):
         return gettext("、").join(s.name for s in obj.sectors.all())
 
 
+class AuditObjectTypeFilter(admin.SimpleListFilter):
+    """The kinds of objects the trail is about, by their names (not app codes)."""
+
+    title = _("对象类型")
+    parameter_name = "object_type"
+
+    def lookups(self, request, model_admin):
+        ids = (
+            model_admin.get_queryset(request)
+            .order_by()
+            .values_list("content_type", flat=True)
+            .distinct()
+        )
+        kinds = []
+        for content_type_id in ids:
+            model = ContentType.objects.get_for_id(content_type_id).model_class()
+            if model is not None:
+                kinds.append((str(content_type_id), str(model._meta.verbose_name)))
+        return sorted(kinds, key=lambda kind: kind[1])
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(content_type_id=int(self.value()))
+        return queryset
+
+
+class AuditChangeList(ChangeList):
+    """Reads the labels and names of a page of history rows in a few queries."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        lines = change_lines(list(self.result_list))
+        for entry in self.result_list:
+            entry.change_lines = lines[entry.pk]
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor_label", "action", "object_repr", "reason"]
-    list_filter = ["action", "content_type"]
+    list_display = [
+        "created_at",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_repr",
+        "changes_display",
+        "reason",
+    ]
+    list_filter = ["action", AuditObjectTypeFilter]
     search_fields = ["object_repr", "actor_label", "reason"]
     date_hierarchy = "created_at"
+    fields = [
+        "created_at",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_repr",
+        "changes_display",
+        "reason",
+    ]
+    readonly_fields = fields
+
+    def get_changelist(self, request, **kwargs):
+        return AuditChangeList
 
     def has_add_permission(self, request):
         return False
@@ -339,6 +438,19 @@ class AuditEntryAdmin(admin.ModelAdmin):
         if is_administrator(request.user) or is_supervisor(request.user):
             return queryset
         return queryset.filter(actor=request.user)
+
+    @admin.display(description=_("对象类型"))
+    def object_type(self, obj):
+        return object_type_label(obj)
+
+    @admin.display(description=_("变更内容"))
+    def changes_display(self, obj):
+        lines = getattr(obj, "change_lines", None)
+        if lines is None:
+            lines = change_lines([obj])[obj.pk]
+        return format_html_join(
+            "", '<div class="change">{}</div>', ((line.text(),) for line in lines)
+        )
 
 
 class ProfileInline(admin.StackedInline):
@@ -397,7 +509,7 @@ class ProfileAdmin(admin.ModelAdmin):
 class ApiClientAddForm(forms.ModelForm):
     class Meta:
         model = ApiClient
-        fields = ["name", "scope", "departments", "expires_at"]
+        fields = ["name", "scope", "role", "departments", "expires_at"]
 
 
 @admin.register(ApiClient)
@@ -408,13 +520,14 @@ class ApiClientAdmin(admin.ModelAdmin):
         "name",
         "token_prefix",
         "scope",
+        "role",
         "department_names",
         "expires_at",
         "revoked_at",
         "last_used_at",
         "created_at",
     ]
-    list_filter = ["scope"]
+    list_filter = ["scope", "role"]
     search_fields = ["name", "token_prefix"]
     filter_horizontal = ["departments"]
     actions = ["revoke"]
@@ -422,6 +535,7 @@ class ApiClientAdmin(admin.ModelAdmin):
         "name",
         "token_prefix",
         "scope",
+        "role",
         "departments",
         "expires_at",
         "revoked_at",
@@ -457,20 +571,33 @@ class ApiClientAdmin(admin.ModelAdmin):
         client, token = api_client_create(
             name=form.cleaned_data["name"],
             scope=form.cleaned_data["scope"],
+            role=form.cleaned_data["role"],
             departments=list(form.cleaned_data["departments"]),
             expires_at=form.cleaned_data["expires_at"],
             actor=request.user,
         )
         form.instance = client
         obj.pk = client.pk
-        self.message_user(
+        # Shown once, in the answer to this very request (response_add): never
+        # stored, neither in the messages cookie nor in the session.
+        request.issued_token = token
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """The page that shows a new token, once, instead of a redirect."""
+        token = getattr(request, "issued_token", None)
+        if token is None:
+            return super().response_add(request, obj, post_url_continue)
+        # admin_view() marks it never_cache: no browser or proxy keeps the page.
+        return TemplateResponse(
             request,
-            format_html(
-                gettext("令牌只显示这一次，请立即复制并交给“{}”：<code>{}</code>"),
-                client.name,
-                token,
-            ),
-            messages.WARNING,
+            "admin/portfolio/apiclient/token_issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("令牌已签发"),
+                "opts": self.model._meta,
+                "client": ApiClient.objects.get(pk=obj.pk),
+                "token": token,
+            },
         )
 
     def save_related(self, request, form, formsets, change):

@@ -11,14 +11,15 @@ import datetime as dt
 import hashlib
 import secrets
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import ApiScope, AuditAction
+from .authorization import authorize
+from .choices import ApiScope, AuditAction, Role
+from .compiled import CompiledQuery, compiled_cache
 from .models import ApiClient, Department
-from .selectors import Scope, scope_of_departments
 from .services import Actor, audit_log
 
 TOKEN_PREFIX = "bzk_"
@@ -41,15 +42,23 @@ def api_client_create(
     *,
     name: str,
     scope: ApiScope,
+    role: Role = Role.CLERK,
     departments: list[Department] | None = None,
     expires_at: dt.datetime | None = None,
     actor: Actor | None,
 ) -> tuple[ApiClient, str]:
-    """Issue credentials; returns the client and its token (shown only once)."""
+    """Issue credentials; returns the client and its token (shown only once).
+
+    An administrator's act (in the admin, or ``create_api_client`` at the
+    console). The token acts as a clerk unless ``role`` says otherwise: a
+    supervisor's or an administrator's role is only ever given explicitly.
+    """
+    authorize(actor=actor, role=Role.ADMINISTRATOR, system_job=True)
     token = token_new()
     client = ApiClient(
         name=name,
         scope=scope,
+        role=role,
         token_prefix=token[:SHOWN_PREFIX_LENGTH],
         token_hash=token_hash(token),
         expires_at=expires_at,
@@ -65,6 +74,7 @@ def api_client_create(
         changes={
             "name": [None, name],
             "scope": [None, str(scope)],
+            "role": [None, str(role)],
             "departments": [None, sorted(d.code for d in departments)],
             "expires_at": [None, expires_at.isoformat() if expires_at else None],
         },
@@ -77,6 +87,7 @@ def api_client_revoke(
     *, client: ApiClient, actor: Actor | None, reason: str = ""
 ) -> ApiClient:
     """Revoke credentials at once; idempotent (a revoked client stays revoked)."""
+    authorize(actor=actor, role=Role.ADMINISTRATOR, system_job=True)
     locked = ApiClient.objects.select_for_update().get(pk=client.pk)
     if locked.revoked_at is not None:
         return locked
@@ -92,19 +103,39 @@ def api_client_revoke(
     return locked
 
 
-def api_client_for_token(token: str) -> ApiClient | None:
-    """The client holding ``token`` (revoked or expired ones included), or None."""
+# Where the token's hash goes in the compiled lookup: no SHA-256 looks like it.
+HASH_MARKER = "\x00token-hash"
+_token_queries = compiled_cache(size=4)
+
+
+def _token_query() -> CompiledQuery:
     limited = Exists(
         ApiClient.departments.through.objects.filter(apiclient_id=OuterRef("pk"))
     )
-    try:
-        client = ApiClient.objects.annotate(limited=limited).get(
-            token_hash=token_hash(token)
-        )
-    except ApiClient.DoesNotExist:
+    fields = [field.attname for field in ApiClient._meta.concrete_fields]
+    return CompiledQuery(
+        ApiClient.objects.annotate(limited=limited)
+        .filter(token_hash=HASH_MARKER)
+        .values(*fields, "limited"),
+        token_hash=HASH_MARKER,
+    )
+
+
+def api_client_for_token(token: str) -> ApiClient | None:
+    """The client holding ``token`` (revoked or expired ones included), or None.
+
+    One query, compiled once per process (every API request runs it).
+    """
+    compiled = _token_queries(connection.vendor, _token_query)
+    rows = compiled.rows(token_hash=token_hash(token))
+    if not rows:
         return None
-    if not client.limited:
-        # One query for the usual whole-portfolio client; no departments to load.
+    row = rows[0]
+    limited = row.pop("limited")
+    client = ApiClient.from_db(compiled.db, list(row), list(row.values()))
+    client.limited = limited
+    if not limited:
+        # The usual whole-portfolio client: no departments to load.
         client._prefetched_objects_cache = {"departments": Department.objects.none()}
     return client
 
@@ -114,14 +145,6 @@ def api_client_touch(client: ApiClient, now: dt.datetime) -> None:
     if client.last_used_at is None or now - client.last_used_at > LAST_USED_RESOLUTION:
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
         client.last_used_at = now
-
-
-def api_client_scope(client: ApiClient) -> Scope:
-    """The part of the portfolio a client reaches: all, or its departments'."""
-    departments = list(client.departments.all())
-    if not departments:
-        return Scope(True)
-    return scope_of_departments(departments)
 
 
 def refusal_reason(client: ApiClient, now: dt.datetime) -> str | None:

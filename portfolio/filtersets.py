@@ -1,4 +1,13 @@
-"""Filters of the reference data lists and of the deletion feed."""
+"""Filters of the reference data lists and of the deletion feed, and the filter
+classes every list of the API shares.
+
+Query parameters are typed as the schema says (portfolio.api.schema reads the
+``openapi`` attribute of a filter): codes and choices are arrays (``?x=a,b`` or
+``?x=a&x=b``), years integers, booleans ``true``/``false`` only. A value that
+is not of its type is a 400 naming the parameter, never silently ignored.
+Range parameters end in ``_min`` and ``_max``; the few older names are kept as
+deprecated aliases (``deprecated``), documented as such.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,8 @@ import datetime as dt
 import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -65,10 +76,14 @@ class CodesField(forms.Field):
             )
 
 
+STRINGS = {"type": "array", "items": {"type": "string"}}
+
+
 class CodesFilter(filters.Filter):
     """Objects whose ``field_name`` (a code) is one of the given codes."""
 
     field_class = CodesField
+    openapi = STRINGS
 
     def __init__(self, *args, model=None, **kwargs):
         kwargs.setdefault("lookup_expr", "in")
@@ -88,10 +103,51 @@ class ChoicesFilter(filters.MultipleChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+class IntegerFilter(filters.NumberFilter):
+    """A whole number (a year): ``?year=2026``; ``2026.5`` or ``x`` is a 400."""
+
+    field_class = forms.IntegerField
+    openapi = {"type": "integer"}
+
+
+class StrictBooleanField(forms.Field):
+    """``true``/``false`` (or ``1``/``0``); anything else is refused, not ignored."""
+
+    widget = forms.TextInput
+    TRUE = frozenset({"true", "1"})
+    FALSE = frozenset({"false", "0"})
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip().lower()
+        if text in self.TRUE:
+            return True
+        if text in self.FALSE:
+            return False
+        raise ValidationError(_("应为 true 或 false。"), code="invalid")
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+def deprecated(filter_: filters.Filter, *, use: str) -> filters.Filter:
+    """Mark ``filter_`` as an older name kept for compatibility (see ``use``)."""
+    filter_.replaced_by = use
+    return filter_
+
+
 class ExpandingOrderingFilter(filters.OrderingFilter):
-    """``?ordering=a,-b``: each name may stand for several fields; ties by pk."""
+    """``?ordering=a,-b`` or ``?ordering=a&ordering=-b``: each name may stand for
+    several fields; the keys apply in the order given; ties by pk."""
+
+    # Every key counts, repeated or comma-separated (django-filter's own widget
+    # keeps only the last repeated parameter).
+    openapi_explode = True
 
     def __init__(self, *args, expand: dict[str, list[str]], **kwargs):
+        kwargs.setdefault("widget", CommaListWidget)
         self.expand = expand
         kwargs["fields"] = {name: name for name in expand}
         kwargs.setdefault("field_labels", {name: name for name in expand})
@@ -151,10 +207,24 @@ class DepartmentFilterSet(filters.FilterSet):
 
 
 class UtcIsoDateTimeField(filters.fields.IsoDateTimeField):
-    """An ISO 8601 moment, in UTC: PostgreSQL refuses offsets beyond ±15:59 that
-    Python accepts (a 500 before), and a moment past year 9999 in UTC is invalid."""
+    """An ISO 8601 moment with its zone (``+08:00`` or ``Z``), in UTC.
+
+    A moment without a zone is refused: read as Beijing time or as UTC, one of
+    the two readings would silently shift an integrator's cursor by 8 hours.
+    PostgreSQL refuses offsets beyond ±15:59 that Python accepts (a 500 before),
+    and a moment past year 9999 in UTC is invalid."""
 
     def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            parsed = parse_datetime(str(value).strip())
+        except ValueError:
+            parsed = None
+        if parsed is not None and timezone.is_naive(parsed):
+            raise ValidationError(
+                _("时间须带时区，如 2026-11-28T08:00:00+08:00 或 …Z。"), code="naive"
+            )
         value = super().to_python(value)
         if value is None:
             return None
@@ -169,10 +239,18 @@ class IsoDateTimeFilter(filters.IsoDateTimeFilter):
 
 
 class DeletionFilterSet(filters.FilterSet):
-    since = IsoDateTimeFilter(
+    updated_since = IsoDateTimeFilter(
         field_name="deleted_at",
         lookup_expr="gte",
-        label=_("删除时间不早于（ISO 8601）"),
+        label=_("此时间（ISO 8601，带时区）以来的删除；传入上次列表的 sync_token"),
+    )
+    since = deprecated(
+        IsoDateTimeFilter(
+            field_name="deleted_at",
+            lookup_expr="gte",
+            label=_("已弃用，同 updated_since"),
+        ),
+        use="updated_since",
     )
     model = filters.ChoiceFilter(
         choices=[
@@ -184,4 +262,4 @@ class DeletionFilterSet(filters.FilterSet):
 
     class Meta:
         model = Tombstone
-        fields = ["since", "model"]
+        fields = ["updated_since", "since", "model"]

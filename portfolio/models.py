@@ -26,6 +26,7 @@ from .choices import (
     Role,
     SectorTier,
 )
+from .fields import SHORT_TEXT, BoundedTextField
 
 
 class ReviewedModel(models.Model):
@@ -45,7 +46,7 @@ class ReviewedModel(models.Model):
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     returned_at = models.DateTimeField(_("退回时间"), null=True, blank=True)
     approved_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
-    return_reason = models.TextField(_("退回原因"), blank=True)
+    return_reason = BoundedTextField(_("退回原因"), blank=True, max_length=SHORT_TEXT)
     version = models.PositiveIntegerField(_("版本"), default=1)
 
     class Meta:
@@ -123,7 +124,7 @@ class Sector(models.Model):
     priority = models.PositiveSmallIntegerField(
         _("发展时序（星级）"), validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    positioning = models.TextField(_("发展定位"))
+    positioning = BoundedTextField(_("发展定位"), max_length=SHORT_TEXT)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
 
     class Meta:
@@ -160,7 +161,7 @@ class Cluster(models.Model):
     districts = models.ManyToManyField(
         District, verbose_name=_("所在区域"), related_name="clusters"
     )
-    planned_formats = models.TextField(_("规划业态"))
+    planned_formats = BoundedTextField(_("规划业态"), max_length=SHORT_TEXT)
     planned_output = models.DecimalField(
         _("规划产值（亿元/年）"), max_digits=10, decimal_places=2
     )
@@ -299,6 +300,16 @@ class AuditEntry(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The API client whose token made the change (a token is not a user): the
+    # separation of duties compares the submitter and the reviewer by it.
+    api_client = models.ForeignKey(
+        "portfolio.ApiClient",
+        verbose_name=_("API 凭据"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     actor_label = models.CharField(_("操作来源"), max_length=150)
     changes = models.JSONField(_("变更内容"), default=dict, blank=True)
     reason = models.TextField(_("原因"), blank=True)
@@ -320,11 +331,27 @@ class ApiClient(models.Model):
     Only the SHA-256 of the token is stored; ``token_prefix`` lets an
     administrator tell tokens apart. ``departments`` empty means the whole
     portfolio; otherwise the client reaches those departments' projects only.
+
+    A client is a principal like a person (``portfolio.authorization``): its
+    ``role`` says what it may do (a clerk's acts by default; a supervisor's or an
+    administrator's only when an administrator gives that role explicitly), its
+    departments where, and ``scope`` whether it writes at all.
     """
 
     name = models.CharField(_("系统名称"), max_length=100, unique=True)
     scope = models.CharField(
         _("权限"), max_length=10, choices=ApiScope.choices, default=ApiScope.READ
+    )
+    role = models.CharField(
+        _("角色"),
+        max_length=20,
+        choices=Role.choices,
+        default=Role.CLERK,
+        help_text=_(
+            "读写凭据按此角色执行操作：填报员只能填报和提交；"
+            "督查员可审核、退回、重新打开和移动项目；管理员可执行全部操作。"
+            "督查员和管理员角色须由管理员明确授予。"
+        ),
     )
     departments = models.ManyToManyField(
         Department,

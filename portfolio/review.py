@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .authorization import Principal, check_not_own_submission, principal_of
 from .choices import EDITABLE_STATES, AuditAction, ReviewAction, ReviewState, Role
 from .exceptions import StaleWrite, TransitionNotAllowed
 from .models import ReviewedModel
@@ -33,33 +34,36 @@ class ReviewTransition:
     action: ReviewAction
     source: ReviewState
     target: ReviewState
-    # Who may do it: "clerk" (the record's own department) or "supervisor".
-    role: str
+    # Who may do it: a clerk (of the record's own department) or a supervisor.
+    role: Role
     reason_required: bool = False
 
 
 REVIEW_TRANSITIONS: tuple[ReviewTransition, ...] = (
     ReviewTransition(
-        ReviewAction.SUBMIT, ReviewState.DRAFT, ReviewState.SUBMITTED, "clerk"
+        ReviewAction.SUBMIT, ReviewState.DRAFT, ReviewState.SUBMITTED, Role.CLERK
     ),
     ReviewTransition(
-        ReviewAction.SUBMIT, ReviewState.RETURNED, ReviewState.SUBMITTED, "clerk"
+        ReviewAction.SUBMIT, ReviewState.RETURNED, ReviewState.SUBMITTED, Role.CLERK
     ),
     ReviewTransition(
-        ReviewAction.APPROVE, ReviewState.SUBMITTED, ReviewState.APPROVED, "supervisor"
+        ReviewAction.APPROVE,
+        ReviewState.SUBMITTED,
+        ReviewState.APPROVED,
+        Role.SUPERVISOR,
     ),
     ReviewTransition(
         ReviewAction.RETURN,
         ReviewState.SUBMITTED,
         ReviewState.RETURNED,
-        "supervisor",
+        Role.SUPERVISOR,
         reason_required=True,
     ),
     ReviewTransition(
         ReviewAction.REOPEN,
         ReviewState.APPROVED,
         ReviewState.DRAFT,
-        "supervisor",
+        Role.SUPERVISOR,
         reason_required=True,
     ),
 )
@@ -230,8 +234,12 @@ def review_apply(
 
 
 # Authorizes ``actor`` to act on the locked record in the transition's role
-# ("clerk" or "supervisor"), raising PermissionDenied otherwise.
-Authorize = Callable[[Actor | None, R, str], None]
+# (``portfolio.authorization.authorize`` with the record's project or
+# department), raising PermissionDenied otherwise.
+Authorize = Callable[[Actor | None, R, Role], Principal | None]
+
+# The acts that judge someone else's submission: never the submitter's own.
+REVIEWING_ACTIONS = frozenset({ReviewAction.APPROVE, ReviewAction.RETURN})
 
 
 @transaction.atomic
@@ -252,7 +260,9 @@ def review_act(
     refuse a stale ``expected_version`` (``StaleWrite``); find the transition in
     the table (``TransitionNotAllowed`` naming the kind, the state and the allowed
     actions); ``authorize(actor, record, role)`` with the transition's role;
-    require a reason for return and reopen; on submit, ``validate_submit(record)``
+    on approve and return, refuse the actor who made the last submission
+    (separation of duties, read from the audit trail); require a reason for
+    return and reopen; on submit, ``validate_submit(record)``
     (``ValidationError`` when the record is incomplete); then apply it
     (timestamps, version, history row). Returns the locked, updated record.
     """
@@ -263,6 +273,8 @@ def review_act(
         action, ReviewState(record.state), kind=review_kind(record)
     )
     authorize(actor, record, transition.role)
+    if transition.action in REVIEWING_ACTIONS:
+        check_not_own_submission(principal_of(actor), record)
     check_reason(transition, reason)
     if transition.action == ReviewAction.SUBMIT and validate_submit is not None:
         validate_submit(record)

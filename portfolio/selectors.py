@@ -69,11 +69,29 @@ class Scope:
         )
 
     def covers_project(self, project) -> bool:
+        """Whether the project is seen: by its district OR by its sector."""
         return (
             self.everything
             or project.district_id in self.district_ids
             or project.sector_id in self.sector_ids
         )
+
+    def covers_department(self, department_id: int | None) -> bool:
+        """Whether ``department_id`` is one of the scope's departments."""
+        return self.everything or department_id in self.department_ids
+
+    def covers_place(self, field: str, value_id: int | None) -> bool:
+        """Whether the scope holds a project's ``district_id``, ``sector_id`` or
+        ``department_id`` itself: moving a project needs both places covered,
+        by the same dimension (a bureau's sector does not cover a district)."""
+        if self.everything:
+            return True
+        ids = {
+            "district_id": self.district_ids,
+            "sector_id": self.sector_ids,
+            "department_id": self.department_ids,
+        }[field]
+        return value_id in ids
 
 
 def scope_of_departments(departments) -> Scope:
@@ -85,6 +103,17 @@ def scope_of_departments(departments) -> Scope:
         ).values_list("sector_id", flat=True)
     )
     return Scope(False, district_ids, sector_ids, department_ids)
+
+
+def api_client_scope(client) -> Scope:
+    """The part of the portfolio an API client reaches: all, or its departments'."""
+    cached = getattr(client, "_portfolio_scope", None)
+    if cached is not None:
+        return cached
+    departments = list(client.departments.all())
+    scope = Scope(True) if not departments else scope_of_departments(departments)
+    client._portfolio_scope = scope
+    return scope
 
 
 def user_scope(user) -> Scope:

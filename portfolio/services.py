@@ -9,14 +9,16 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.utils.translation import gettext
 
+from .authorization import actor_label, authorize
 from .choices import AuditAction, Role
-from .models import AuditEntry, Department, Profile, RoleGroup
+from .models import ApiClient, AuditEntry, Department, Profile, RoleGroup
 
-# An actor is a person (a User) or a named system process ("命令 load_plan",
-# "定时任务 scan_deadlines", "API 客户端 ERP") for changes nobody typed by hand.
-Actor = AbstractBaseUser | str
+# An actor is a person (a User), an external system's API client (a principal
+# with its own role and scope, see ``portfolio.authorization``), or a named
+# system process ("命令 load_plan", "定时任务 scan_deadlines") for changes nobody
+# typed by hand.
+Actor = AbstractBaseUser | ApiClient | str
 
 
 def _plain(value: Any) -> Any:
@@ -45,21 +47,6 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     }
 
 
-def actor_label(actor: Actor | None) -> str:
-    if actor is None:
-        return gettext("系统")
-    if isinstance(actor, str):
-        return actor
-    full_name = getattr(actor, "get_full_name", lambda: "")()
-    username = actor.get_username()
-    if not full_name:
-        return username
-    return gettext("%(name)s（%(username)s）") % {
-        "name": full_name,
-        "username": username,
-    }
-
-
 def audit_log(
     *,
     instance: models.Model,
@@ -74,7 +61,8 @@ def audit_log(
         object_id=str(instance.pk),
         object_repr=str(instance)[:300],
         action=action,
-        actor=None if actor is None or isinstance(actor, str) else actor,
+        actor=actor if isinstance(actor, AbstractBaseUser) else None,
+        api_client=actor if isinstance(actor, ApiClient) else None,
         actor_label=actor_label(actor)[:150],
         changes=changes or {},
         reason=reason,
@@ -89,7 +77,11 @@ def profile_set_departments(
     all_departments: bool = False,
     actor: Actor | None = None,
 ) -> Profile:
-    """Give ``user`` a departmental scope (replacing the previous one)."""
+    """Give ``user`` a departmental scope (replacing the previous one).
+
+    An administrator's act (or a command's, such as ``create_demo_accounts``).
+    """
+    authorize(actor=actor, role=Role.ADMINISTRATOR, system_job=True)
     profile, _ = Profile.objects.get_or_create(user=user)
     before = {
         "departments": sorted(profile.departments.values_list("code", flat=True)),

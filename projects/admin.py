@@ -7,6 +7,8 @@ composes the bases with their mixins and registers each page once.
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,12 +26,21 @@ from portfolio.admin import (
     add_service_errors,
     history_table,
 )
-from portfolio.choices import UNSUBMITTED_STATES, ReviewState
+from portfolio.choices import UNSUBMITTED_STATES, ReviewAction, ReviewState
 from portfolio.exceptions import TransitionNotAllowed
-from portfolio.selectors import user_scope
+from portfolio.fields import SHORT_TEXT
+from portfolio.review_admin import ReviewButtonsMixin, may_edit
+from portfolio.selectors import (
+    current_plan,
+    is_administrator,
+    is_clerk,
+    is_supervisor,
+    user_scope,
+)
 from projects import services
-from projects.choices import Phase
+from projects.choices import Phase, phase_label
 from projects.models import Project, YearRecord
+from projects.selectors import ALL_YEARS, reporting_year
 
 
 class CurrentYearStateFilter(admin.SimpleListFilter):
@@ -75,16 +86,94 @@ class YearRangeFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        if self.value():
-            year = int(self.value())
+        # A year typed into the address that is no year (?active_year=abc) is
+        # ignored, as an unknown parameter would be, not a server error.
+        value = self.value() or ""
+        if value.isascii() and value.isdigit():
+            year = int(value)
             return queryset.filter(start_year__lte=year, end_year__gte=year)
         return queryset
 
 
+class ReportingYearFilter(admin.SimpleListFilter):
+    """Year records of one year, the current reporting year unless chosen.
+
+    Six years of records per project make an unreadable list: it opens on this
+    year's reports, and 全部年度 (``?year=all``) lists every year.
+    """
+
+    title = _("年度")
+    parameter_name = "year"
+
+    def __init__(self, request, params, model, model_admin):
+        # Links written for the plain field filter (``?year__exact=2025``) still
+        # choose their year.
+        if self.parameter_name not in params and "year__exact" in params:
+            params[self.parameter_name] = params.pop("year__exact")
+        super().__init__(request, params, model, model_admin)
+
+    def lookups(self, request, model_admin):
+        plan = current_plan()
+        first = plan.start_year if plan else reporting_year()
+        last = max(reporting_year(), plan.end_year if plan else reporting_year())
+        years = [
+            (str(y), _("%(year)s年") % {"year": y}) for y in range(first, last + 1)
+        ]
+        return [(ALL_YEARS, _("全部年度")), *years]
+
+    def value(self):
+        chosen = super().value()
+        return chosen or str(reporting_year())
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: lookup}
+                ),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == ALL_YEARS:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(year=int(value))
+
+
+# A project as people cite it: 表1-1 (or 1-1, or its code t1-001): a table's
+# number and the number within it, after at most two other characters.
+REFERENCE = re.compile(r"[^\d\s]{0,2}\s*(\d+)\s*[-\uff0d\u2014]\s*(\d+)")
+
+
 class ScopedAdminMixin(AuditHistoryMixin):
-    """Only objects within the user's departments are listed or reachable."""
+    """Only objects within the user's departments are listed or reachable.
+
+    The search finds a project by its reference (表1-1) as well as by its name.
+    """
 
     scope_prefix = ""
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            # Read-only: the version the form was opened at is not shown.
+            fields = [name for name in fields if name != "version_seen"]
+        return fields
+
+    def get_search_results(self, request, queryset, search_term):
+        match = REFERENCE.fullmatch(search_term.strip())
+        if match:
+            table, number = (int(group) for group in match.groups())
+            prefix = self.scope_prefix
+            found = queryset.filter(
+                **{f"{prefix}table": table, f"{prefix}number": number}
+            )
+            return found, False
+        return super().get_search_results(request, queryset, search_term)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -98,7 +187,18 @@ class ScopedAdminMixin(AuditHistoryMixin):
 
 
 class ProjectForm(ServiceModelForm):
-    """The project's own fields, saved by ``project_update`` in ``clean()``."""
+    """The project's own fields, saved by ``project_update`` in ``clean()``.
+
+    Moving the project (district, sector, department) is a supervisor's act
+    and needs ``move_reason``; a clerk sees those fields read-only.
+    """
+
+    move_reason = forms.CharField(
+        label=_("变更原因"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("改县区、产业或责任单位（移动项目）时必填，记入变更记录。"),
+    )
 
     class Meta:
         model = Project
@@ -120,7 +220,7 @@ class ProjectForm(ServiceModelForm):
             return cleaned
         data = {}
         for name in self.changed_data:
-            if name == "version_seen":
+            if name in ("version_seen", "move_reason"):
                 continue
             if name == "clusters":
                 data["clusters"] = list(cleaned["clusters"])
@@ -134,6 +234,7 @@ class ProjectForm(ServiceModelForm):
                 actor=self.request_user,
                 data=data,
                 expected_version=cleaned.get("version_seen"),
+                reason=cleaned.get("move_reason") or "",
             )
         except (ValidationError, PermissionDenied, services.StaleWrite) as exc:
             add_service_errors(self, exc)
@@ -173,7 +274,7 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
 
     form = ProjectForm
     list_display = [
-        "code",
+        "reference",
         "name",
         "district",
         "sector",
@@ -194,7 +295,7 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
     ]
     search_fields = ["name", "code", "content"]
     list_select_related = ["district", "sector"]
-    readonly_fields = ["code", "table", "number", "phase", "history"]
+    readonly_fields = ["reference", "table", "number", "phase_display", "history"]
     inlines = [YearRecordLinks]
     filter_horizontal = ["clusters"]
     list_per_page = 50
@@ -216,6 +317,27 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
         form.request_user = request.user
         return form
 
+    def get_readonly_fields(self, request, obj=None):
+        """A clerk corrects the description and does not move the project
+        (district, sector, department read-only); a supervisor moves it and
+        leaves the description to the clerks; an administrator does both."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if not is_supervisor(request.user):
+            fields += ["district", "sector", "department"]
+        elif not (is_clerk(request.user) or is_administrator(request.user)):
+            fields += [
+                name
+                for name in ProjectForm.Meta.fields
+                if name not in ("district", "sector", "department")
+            ]
+        return fields
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if not is_supervisor(request.user) and "move_reason" in fields:
+            fields.remove("move_reason")
+        return fields
+
     def save_model(self, request, obj, form, change):
         """Already saved by ``project_update`` during validation."""
 
@@ -235,9 +357,17 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("本年度阶段"), ordering="current_phase")
     def current_phase_display(self, obj):
-        return (
-            Phase(obj.current_phase).label if obj.current_phase else gettext("未填报")
+        return phase_label(
+            obj.current_phase or "", year=reporting_year(), start_year=obj.start_year
         )
+
+    @admin.display(description=_("编号"), ordering="table")
+    def reference(self, obj):
+        return obj.reference
+
+    @admin.display(description=_("当前阶段"))
+    def phase_display(self, obj):
+        return obj.phase_label
 
     @admin.display(description=_("变更记录"))
     def history(self, obj):
@@ -250,6 +380,7 @@ class YearRecordForm(ServiceModelForm):
     reason = forms.CharField(
         label=_("阶段变更原因"),
         required=False,
+        max_length=SHORT_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("停缓建或取消时必填。"),
     )
@@ -270,16 +401,18 @@ class YearRecordForm(ServiceModelForm):
         for name in ("progress", "problems", "next_steps", "phase"):
             if name in data and data[name] is None:
                 data[name] = ""
+        self.stored = False
         if not data:
             return cleaned
         try:
-            services.year_record_update(
+            saved = services.year_record_update(
                 record=self.instance,
                 actor=self.request_user,
                 data=data,
                 expected_version=cleaned.get("version_seen"),
                 reason=cleaned.get("reason") or "",
             )
+            self.stored = saved.version != self.instance.version
         except (
             ValidationError,
             PermissionDenied,
@@ -290,16 +423,26 @@ class YearRecordForm(ServiceModelForm):
         return cleaned
 
 
-class YearRecordAdminBase(ReviewActionsMixin, ScopedAdminMixin, admin.ModelAdmin):
+class YearRecordAdminBase(
+    ReviewButtonsMixin, ReviewActionsMixin, ScopedAdminMixin, admin.ModelAdmin
+):
     """The year-record page as ``projects`` alone defines it; not registered.
 
-    It carries the review actions. ``projects.bootstrap.admin.YearRecordAdmin`` adds
-    the other apps' mixins to it and registers the result.
+    It carries the review: actions on the list, buttons on the record's page (by
+    role), a read-only page where the user cannot change the record.
+    ``projects.bootstrap.admin.YearRecordAdmin`` adds the other apps' mixins to it
+    and registers the result.
     """
 
     review_argument = "record"
     review_noun = _("年度记录")
     review_related = "project"
+    review_services = {
+        ReviewAction.SUBMIT: services.year_record_submit,
+        ReviewAction.APPROVE: services.year_record_approve,
+        ReviewAction.RETURN: services.year_record_return,
+        ReviewAction.REOPEN: services.year_record_reopen,
+    }
 
     scope_prefix = "project__"
     form = YearRecordForm
@@ -314,7 +457,7 @@ class YearRecordAdminBase(ReviewActionsMixin, ScopedAdminMixin, admin.ModelAdmin
         "overdue_flag",
     ]
     list_filter = [
-        "year",
+        ReportingYearFilter,
         "state",
         "phase",
         "project__sector",
@@ -359,23 +502,59 @@ class YearRecordAdminBase(ReviewActionsMixin, ScopedAdminMixin, admin.ModelAdmin
         (_("变更记录"), {"fields": ["history"]}),
     ]
 
+    def changelist_view(self, request, extra_context=None):
+        """The title says which year is listed (the filter's default is this year)."""
+        year = request.GET.get(ReportingYearFilter.parameter_name) or str(
+            reporting_year()
+        )
+        title = (
+            _("年度记录（全部年度）")
+            if year == ALL_YEARS
+            else _("年度记录（%(year)s年度）") % {"year": year}
+        )
+        return super().changelist_view(
+            request, {"title": title, **(extra_context or {})}
+        )
+
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["fields"] = None
+        # The form's own fields (with the reason and the version it was opened
+        # at); none where the page is read-only.
+        kwargs["fields"] = None if obj is None or may_edit(request.user, obj) else []
         form = super().get_form(request, obj, change, **kwargs)
         form.request_user = request.user
         return form
 
     def get_fieldsets(self, request, obj=None):
-        return self.fieldsets
+        if obj is None or may_edit(request.user, obj):
+            return self.fieldsets
+        # Read-only: the form's own inputs (reason, version) have nothing to show,
+        # and the phase reads as on every page (在建（续建）).
+        form_only = {"reason", "version_seen"}
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": [
+                        "phase_display" if f == "phase" else f
+                        for f in options["fields"]
+                        if f not in form_only
+                    ],
+                },
+            )
+            for name, options in self.fieldsets
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(self.readonly_fields)
-        if obj is not None and obj.state not in UNSUBMITTED_STATES:
-            fields += list(services.YEAR_RECORD_FIELDS)
+        if obj is not None and not may_edit(request.user, obj):
+            fields += [*services.YEAR_RECORD_FIELDS, "phase_display"]
         return fields
 
     def save_model(self, request, obj, form, change):
-        """Already saved by ``year_record_update`` during validation."""
+        """Already saved by ``year_record_update`` during validation; remember
+        whether anything was stored, for the message (``response_change``)."""
+        obj._service_stored = getattr(form, "stored", True)
 
     @admin.display(description=_("项目"), ordering="project__table")
     def project_name(self, obj):

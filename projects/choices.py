@@ -13,6 +13,29 @@ class Phase(models.TextChoices):
     CANCELLED = "cancelled", _("取消")
 
 
+NOT_REPORTED_LABEL = _("未填报")
+# 在建 as the plan's offices count it: the project's first year, or a later one.
+NEW_START_LABEL = _("在建（新开工）")
+CONTINUING_LABEL = _("在建（续建）")
+
+
+def phase_label(
+    phase: str, *, year: int | None = None, start_year: int | None = None
+) -> str:
+    """The words for a phase, the same on every page, filter and export.
+
+    在建 is said with the kind of year where the year is known, as the plan's
+    offices count it: 在建（新开工） in the project's first year, 在建（续建） after.
+    Where no year is in view (a filter, a phase column of projects) it is 在建,
+    which both begin with. No phase yet reads 未填报.
+    """
+    if not phase:
+        return str(NOT_REPORTED_LABEL)
+    if phase == Phase.UNDER_CONSTRUCTION and year is not None and start_year:
+        return str(NEW_START_LABEL if year == start_year else CONTINUING_LABEL)
+    return str(Phase(phase).label)
+
+
 class ProjectTable(models.IntegerChoices):
     TOURISM = 1, _("表1")
     WELLNESS = 2, _("表2")

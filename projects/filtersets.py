@@ -1,14 +1,18 @@
 """Filters of the project and year-record lists (django-filter).
 
-Codes everywhere: ``?district=bazhou,enyang``; ranges as ``<field>_min`` and
-``<field>_max``; ``updated_since`` (ISO 8601) for incremental sync. Apps above
-``projects`` add filters on what they embed (the dossier's ``?light=``)
-through ``projects.api.extensions``.
+Codes everywhere: ``?district=bazhou,enyang`` or ``?district=bazhou&district=
+enyang``; ranges as ``<field>_min`` and ``<field>_max`` (``due_date_after`` and
+``_before`` stay as deprecated aliases); ``updated_since`` (ISO 8601 with its
+zone) for incremental sync: everything whose ``modified_at`` is that moment or
+later, embedded objects included (``modified_paths``). Apps above ``projects``
+add filters on what they embed (the dossier's ``?light=``) and where their data
+is stamped through ``projects.api.extensions``.
 """
 
 from __future__ import annotations
 
 import django_filters as filters
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -17,11 +21,16 @@ from django.utils.translation import gettext_lazy as _
 from portfolio.choices import ReviewState
 from portfolio.filtersets import (
     ChoicesFilter,
+    CodesField,
     CodesFilter,
     ExpandingOrderingFilter,
+    IntegerFilter,
     IsoDateTimeFilter,
+    StrictBooleanFilter,
+    deprecated,
 )
 from portfolio.models import Cluster, Department, District, Sector
+from portfolio.sync import modified_since_q
 from projects.choices import Phase, ProjectTable
 
 from .models import Project, YearRecord
@@ -34,18 +43,20 @@ def _table_number(value: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 4 else None
 
 
-class TableFilter(filters.CharFilter):
-    """``?table=3`` or ``?table=表3`` (several: ``3,4``)."""
+class TableFilter(filters.Filter):
+    """``?table=3`` (the table's number; ``表3`` is read too), several as
+    ``3,4`` or ``table=3&table=4``."""
+
+    field_class = CodesField
+    openapi = {"type": "array", "items": {"type": "integer"}}
 
     def filter(self, qs, value):
         if not value:
             return qs
-        numbers = [_table_number(part) for part in value.split(",") if part.strip()]
+        numbers = [_table_number(part) for part in value]
         valid = {choice.value for choice in ProjectTable}
         if any(n not in valid for n in numbers):
-            from django.core.exceptions import ValidationError
-
-            raise ValidationError({"table": gettext("项目表应为 1–7 或 表1–表7。")})
+            raise ValidationError({"table": _("项目表应为 1–7 或 表1–表7。")})
         return qs.filter(table__in=numbers)
 
 
@@ -70,14 +81,17 @@ class ProjectFilterSet(filters.FilterSet):
         method="filter_cluster",
         label=_("集聚区编码"),
     )
-    table = TableFilter(label=_("项目表（1–7 或 表1–表7）"))
+    table = TableFilter(label=_("项目表的序号（1–7）"))
     phase = ChoicesFilter(choices=Phase.choices, label=_("当前阶段"))
-    year = filters.NumberFilter(method="filter_year", label=_("该年度有年度记录"))
-    overdue = filters.BooleanFilter(method="filter_overdue", label=_("是否逾期"))
+    year = IntegerFilter(method="filter_year", label=_("该年度有年度记录"))
+    overdue = StrictBooleanFilter(method="filter_overdue", label=_("是否逾期"))
     search = filters.CharFilter(method="filter_search", label=_("名称/编码/内容包含"))
     updated_since = IsoDateTimeFilter(
         method="filter_updated_since",
-        label=_("此时间（ISO 8601）以来有变化（含其年度记录）"),
+        label=_(
+            "此时间（ISO 8601，带时区）以来有变化：modified_at 不早于它"
+            "（含嵌入的年度记录、档案、红绿灯）；传入上次列表的 sync_token"
+        ),
     )
     start_year = filters.RangeFilter(label=_("开工年范围"))
     end_year = filters.RangeFilter(label=_("完工年范围"))
@@ -94,6 +108,9 @@ class ProjectFilterSet(filters.FilterSet):
             "排序：table、code、name、start_year、end_year、updated_at；前加 - 为倒序"
         ),
     )
+
+    # Where a project and what it shows are stamped (see projects.api.extensions).
+    modified_paths = ["updated_at", "year_records__updated_at"]
 
     class Meta:
         model = Project
@@ -133,20 +150,17 @@ class ProjectFilterSet(filters.FilterSet):
     def filter_updated_since(self, qs, name, value):
         if value is None:
             return qs
-        changed_record = YearRecord.objects.filter(
-            project=OuterRef("pk"), updated_at__gte=value
-        )
-        return qs.filter(Q(updated_at__gte=value) | Q(Exists(changed_record)))
+        return qs.filter(modified_since_q(Project, self.modified_paths, value))
 
 
 class YearRecordFilterSet(filters.FilterSet):
     project = CodesFilter(field_name="project__code", label=_("项目编码"))
-    year = filters.NumberFilter()
-    year_min = filters.NumberFilter(field_name="year", lookup_expr="gte")
-    year_max = filters.NumberFilter(field_name="year", lookup_expr="lte")
+    year = IntegerFilter(label=_("年度"))
+    year_min = IntegerFilter(field_name="year", lookup_expr="gte")
+    year_max = IntegerFilter(field_name="year", lookup_expr="lte")
     state = ChoicesFilter(choices=ReviewState.choices, label=_("审核状态"))
     phase = ChoicesFilter(choices=Phase.choices, label=_("年度阶段"))
-    overdue = filters.BooleanFilter(method="filter_overdue", label=_("是否逾期未报"))
+    overdue = StrictBooleanFilter(method="filter_overdue", label=_("是否逾期未报"))
     district = CodesFilter(
         field_name="project__district__code", model=District, label=_("县区编码")
     )
@@ -161,11 +175,21 @@ class YearRecordFilterSet(filters.FilterSet):
     planned_investment = filters.RangeFilter(label=_("计划投资（万元）范围"))
     actual_investment = filters.RangeFilter(label=_("完成投资（万元）范围"))
     percent_complete = filters.RangeFilter(label=_("形象进度（%）范围"))
-    due_date = filters.DateFromToRangeFilter(label=_("报送截止日范围"))
+    due_date_min = filters.DateFilter(
+        field_name="due_date", lookup_expr="gte", label=_("报送截止日不早于")
+    )
+    due_date_max = filters.DateFilter(
+        field_name="due_date", lookup_expr="lte", label=_("报送截止日不晚于")
+    )
+    due_date = deprecated(
+        filters.DateFromToRangeFilter(label=_("报送截止日范围")), use="due_date_min/max"
+    )
     updated_since = IsoDateTimeFilter(
-        field_name="updated_at",
-        lookup_expr="gte",
-        label=_("此时间（ISO 8601）以来有变化"),
+        method="filter_updated_since",
+        label=_(
+            "此时间（ISO 8601，带时区）以来有变化：modified_at 不早于它"
+            "（含所属项目、进度更新）；传入上次列表的 sync_token"
+        ),
     )
     ordering = ExpandingOrderingFilter(
         expand={
@@ -183,9 +207,17 @@ class YearRecordFilterSet(filters.FilterSet):
         ),
     )
 
+    # Where a record and what it shows are stamped (see projects.api.extensions).
+    modified_paths = ["updated_at", "project__updated_at"]
+
     class Meta:
         model = YearRecord
         fields = []
+
+    def filter_updated_since(self, qs, name, value):
+        if value is None:
+            return qs
+        return qs.filter(modified_since_q(YearRecord, self.modified_paths, value))
 
     def filter_overdue(self, qs, name, value):
         if value is None:

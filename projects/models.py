@@ -6,8 +6,10 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portfolio.fields import BoundedTextField
 from portfolio.models import (
     Cluster,
     Department,
@@ -16,7 +18,7 @@ from portfolio.models import (
     ReviewedModel,
     Sector,
 )
-from projects.choices import Phase, ProjectTable
+from projects.choices import Phase, ProjectTable, phase_label
 
 
 class Project(models.Model):
@@ -60,7 +62,7 @@ class Project(models.Model):
     )
     start_year = models.PositiveSmallIntegerField(_("开工年"))
     end_year = models.PositiveSmallIntegerField(_("完工年"))
-    content = models.TextField(_("建设规模及内容"))
+    content = BoundedTextField(_("建设规模及内容"))
     phase = models.CharField(
         _("当前阶段"), max_length=20, choices=Phase.choices, blank=True, default=""
     )
@@ -84,7 +86,28 @@ class Project(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_table_display()}-{self.number} {self.name}"
+        return f"{self.reference} {self.name}"
+
+    @property
+    def reference(self) -> str:
+        """How people cite the project: its table and number, as the plan prints
+        them (表1-1). ``code`` (t1-001) is the key machines use (API, URLs)."""
+        return f"{self.get_table_display()}-{self.number}"
+
+    @property
+    def phase_label(self) -> str:
+        """The current phase in the words of every page (在建（续建）…), as of
+        this year."""
+        return phase_label(
+            self.phase, year=timezone.localdate().year, start_year=self.start_year
+        )
+
+    def history_display(self, key: str, value, entry) -> str | None:
+        """A phase in the history reads as it did in the year of the change."""
+        if key == "phase":
+            year = timezone.localtime(entry.created_at).year
+            return phase_label(value, year=year, start_year=self.start_year)
+        return None
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
@@ -141,9 +164,9 @@ class YearRecord(ReviewedModel):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
         help_text=_("0–100；竣工或投运时须为100。"),
     )
-    progress = models.TextField(_("进展情况"), blank=True)
-    problems = models.TextField(_("存在问题"), blank=True)
-    next_steps = models.TextField(_("下一步计划"), blank=True)
+    progress = BoundedTextField(_("进展情况"), blank=True)
+    problems = BoundedTextField(_("存在问题"), blank=True)
+    next_steps = BoundedTextField(_("下一步计划"), blank=True)
     due_date = models.DateField(_("报送截止日"))
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
@@ -169,21 +192,30 @@ class YearRecord(ReviewedModel):
         ]
         indexes = [models.Index(fields=["year", "state"])]
 
+    # What the history reads with each record (``portfolio.history``).
+    history_related = ("project",)
+
     def __str__(self) -> str:
-        return _("%(table)s-%(number)s %(year)s年") % {
-            "table": self.project.get_table_display(),
-            "number": self.project.number,
+        return _("%(reference)s %(year)s年") % {
+            "reference": self.project.reference,
             "year": self.year,
         }
 
     @property
     def phase_label(self) -> str:
-        """The phase as the plan's offices say it: 在建 is 新开工 in its first year."""
-        if self.phase == Phase.UNDER_CONSTRUCTION:
-            if self.year == self.project.start_year:
-                return str(_("新开工"))
-            return str(_("续建"))
-        return Phase(self.phase).label if self.phase else str(_("未填报"))
+        """The phase as every page says it: 在建（新开工） in the project's first
+        year, 在建（续建） after."""
+        return phase_label(
+            self.phase, year=self.year, start_year=self.project.start_year
+        )
+
+    def history_display(self, key: str, value, entry) -> str | None:
+        """The record's phase in the history, in the words of its year."""
+        if key == "phase":
+            return phase_label(
+                value, year=self.year, start_year=self.project.start_year
+            )
+        return None
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError

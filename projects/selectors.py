@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from portfolio.choices import UNSUBMITTED_STATES
 from portfolio.models import Plan
@@ -12,6 +13,16 @@ from portfolio.selectors import Scope, user_scope
 from projects.choices import FINISHED_PHASES, Phase
 
 from .models import Project, YearRecord
+
+# The year-record list opens on the current reporting year; ``?year=all`` lists
+# every year (the admin's filter, the dashboard's links).
+ALL_YEARS = "all"
+
+
+def reporting_year(today: dt.date | None = None) -> int:
+    """The year whose reports are being filled in: the calendar year (a year's
+    report is due within it, by default on 20 December)."""
+    return (today or timezone.localdate()).year
 
 
 def projects_for(user_or_scope) -> QuerySet[Project]:

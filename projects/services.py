@@ -15,12 +15,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portfolio import review
-from portfolio.choices import AuditAction, ReviewAction
+from portfolio.authorization import Principal, authorize
+from portfolio.choices import AuditAction, ReviewAction, Role
 from portfolio.exceptions import StaleWrite, TransitionNotAllowed
 from portfolio.models import Plan
-from portfolio.selectors import is_administrator, is_clerk, is_supervisor, user_scope
 from portfolio.services import Actor, audit_log, diff, snapshot
-from projects import workflow
+from projects import signals, workflow
 from projects.choices import Phase
 from projects.models import Project, YearRecord
 from projects.selectors import due_date_for, is_tracked_year, projects_to_open
@@ -44,29 +44,26 @@ PROJECT_FIELDS = [
     "end_year",
     "content",
 ]
+# A change of these moves the project to another place (and other people).
+MOVE_FIELDS = ("district_id", "sector_id", "department_id")
 
 
-def _is_person(actor: Actor | None) -> bool:
-    return actor is not None and not isinstance(actor, str)
+def _authorize(
+    actor: Actor | None, project: Project, *, role: Role | None
+) -> Principal | None:
+    """A person or a token acts on ``project`` within its scope and ``role``.
+
+    The one rule of ``portfolio.authorization``: no system process edits or
+    reviews a project's report.
+    """
+    return authorize(actor=actor, role=role, project=project)
 
 
-def _authorize(actor: Actor | None, project: Project, *, role: str) -> None:
-    """People act only within their scope and role; system actors are trusted."""
-    if not _is_person(actor):
-        return
-    if not user_scope(actor).covers_project(project):
-        raise PermissionDenied(_("该项目不在您的负责范围内。"))
-    if is_administrator(actor):
-        return
-    if role == "clerk" and not is_clerk(actor):
-        raise PermissionDenied(_("只有本单位填报员可以填报和提交。"))
-    if role == "supervisor" and not is_supervisor(actor):
-        raise PermissionDenied(_("只有督查员可以审核、退回或重新打开。"))
-
-
-def _authorize_record(actor: Actor | None, record: YearRecord, role: str) -> None:
+def _authorize_record(
+    actor: Actor | None, record: YearRecord, role: Role
+) -> Principal | None:
     """A year record is authorized through its project (scope, role)."""
-    _authorize(actor, record.project, role=role)
+    return _authorize(actor, record.project, role=role)
 
 
 def _records() -> QuerySet[YearRecord]:
@@ -124,9 +121,7 @@ def year_record_update(
     if unknown:
         raise ValidationError({name: _("该字段不能修改。") for name in sorted(unknown)})
     record = _lock_record(record, expected_version)
-    _authorize(actor, record.project, role="clerk")
-    if _is_person(actor) and not is_administrator(actor) and not is_clerk(actor):
-        raise PermissionDenied(_("督查员不能直接修改填报数据，请退回由填报员修改。"))
+    _authorize(actor, record.project, role=Role.CLERK)
     review.check_editable(record)
     before = snapshot(record, YEAR_RECORD_FIELDS)
     new_phase = data.get("phase", record.phase)
@@ -264,6 +259,56 @@ def project_change_phase(
     )
 
 
+def _differs(locked: Project, name: str, value: Any) -> bool:
+    if name == "clusters":
+        return sorted(c.pk for c in value) != sorted(
+            locked.clusters.values_list("pk", flat=True)
+        )
+    return getattr(locked, name) != value
+
+
+def _requested_roles(locked: Project, data: dict[str, Any]) -> list[Role | None]:
+    """The roles a project edit needs: a clerk's to correct its description, a
+    supervisor's to move it (another district, sector or department); none
+    beyond the scope for a request that changes nothing."""
+    changing = {name for name, value in data.items() if _differs(locked, name, value)}
+    roles: list[Role | None] = []
+    if changing - set(MOVE_FIELDS):
+        roles.append(Role.CLERK)
+    if changing & set(MOVE_FIELDS):
+        roles.append(Role.SUPERVISOR)
+    return roles or [None]
+
+
+def _authorize_move(
+    principal: Principal | None, before: dict[str, Any], after: Project, reason: str
+) -> list[str]:
+    """A move needs the scope of both places, field by field, and a reason.
+
+    ``Scope.covers_project`` (district OR sector) is what a person sees; a move
+    must hold the very place it changes on both sides: a bureau that sees a
+    project by its sector cannot carry it into another district. Returns the
+    fields that move.
+    """
+    moved = [name for name in MOVE_FIELDS if before[name] != getattr(after, name)]
+    if not moved or principal is None:
+        return moved
+    for name in moved:
+        if not (
+            principal.scope.covers_place(name, before[name])
+            and principal.scope.covers_place(name, getattr(after, name))
+        ):
+            raise PermissionDenied(
+                _("移动项目须同时负责原%(place)s和新%(place)s。")
+                % {"place": Project._meta.get_field(name[:-3]).verbose_name}
+            )
+    if not reason.strip():
+        raise ValidationError(
+            {"reason": _("变更项目的县区、产业或责任单位须填写原因。")}
+        )
+    return moved
+
+
 @transaction.atomic
 def project_update(
     *,
@@ -271,17 +316,27 @@ def project_update(
     actor: Actor | None,
     data: dict[str, Any],
     expected_version: int | None = None,
+    reason: str = "",
 ) -> Project:
-    """Correct a project's descriptive fields; a reload of the plan keeps the edit."""
+    """Correct a project's descriptive fields; a reload of the plan keeps the edit.
+
+    Correcting the description is a clerk's act. Moving the project (its
+    district, sector or responsible department) is a supervisor's or an
+    administrator's, needs the scope of both the old and the new place and a
+    ``reason``; its open notices follow it (``signals.project_moved``).
+    """
     unknown = set(data) - set(PROJECT_FIELDS) - {"clusters"}
     if unknown:
         raise ValidationError({name: _("该字段不能修改。") for name in sorted(unknown)})
     locked = Project.objects.select_for_update().get(pk=project.pk)
-    _authorize(actor, locked, role="clerk")
+    principal = None
+    for role in _requested_roles(locked, data):
+        principal = _authorize(actor, locked, role=role)
     if expected_version is not None and locked.version != expected_version:
         raise StaleWrite(current_version=locked.version)
     fields = [name for name in PROJECT_FIELDS if name in data]
     before = snapshot(locked, fields)
+    place = {name: getattr(locked, name) for name in MOVE_FIELDS}
     clusters = data.get("clusters")
     before_clusters = sorted(locked.clusters.values_list("code", flat=True))
     for name in fields:
@@ -292,15 +347,22 @@ def project_update(
         after_clusters = sorted(c.code for c in clusters)
         if after_clusters != before_clusters:
             changes["clusters"] = [before_clusters, after_clusters]
-    if _is_person(actor) and not user_scope(actor).covers_project(locked):
-        raise PermissionDenied(_("不能把项目移出您的负责范围。"))
+    moved = _authorize_move(principal, place, locked, reason)
     if not changes:
         return locked
     locked.version += 1
     locked.save()
     if clusters is not None:
         locked.clusters.set(clusters)
-    audit_log(instance=locked, action=AuditAction.UPDATE, actor=actor, changes=changes)
+    audit_log(
+        instance=locked,
+        action=AuditAction.UPDATE,
+        actor=actor,
+        changes=changes,
+        reason=reason,
+    )
+    if moved:
+        signals.project_moved.send(sender=Project, project=locked, before=place)
     return locked
 
 
@@ -309,8 +371,10 @@ def year_open(*, plan: Plan, year: int, actor: Actor | None) -> list[YearRecord]
     """Open ``year``: one draft record per tracked project that has none yet.
 
     Idempotent: the plan row is locked so two runs (two beat processes, a retry)
-    cannot both create, and a second run finds nothing to do.
+    cannot both create, and a second run finds nothing to do. A system job (the
+    yearly task, ``scan_deadlines``, ``load_plan``), or an administrator's act.
     """
+    authorize(actor=actor, role=Role.ADMINISTRATOR, system_job=True)
     Plan.objects.select_for_update().get(pk=plan.pk)
     due = due_date_for(plan, year)
     projects = list(projects_to_open(plan, year).select_related("plan"))
@@ -336,9 +400,13 @@ def year_open(*, plan: Plan, year: int, actor: Actor | None) -> list[YearRecord]
     return created
 
 
-def _authorize_delete(actor: Actor | None) -> None:
-    if _is_person(actor) and not is_administrator(actor):
-        raise PermissionDenied(_("只有管理员可以删除项目或年度记录。"))
+def _authorize_delete(actor: Actor | None, project: Project) -> None:
+    authorize(
+        actor=actor,
+        role=Role.ADMINISTRATOR,
+        project=project,
+        role_refusal=_("只有管理员可以删除项目或年度记录。"),
+    )
 
 
 @transaction.atomic
@@ -346,9 +414,9 @@ def year_record_delete(*, record: YearRecord, actor: Actor | None, reason: str =
     """Delete a year record; a tombstone tells syncing clients it is gone."""
     from portfolio.sync import tombstone_write
 
-    _authorize_delete(actor)
     record = YearRecord.objects.select_related("project").get(pk=record.pk)
     project = record.project
+    _authorize_delete(actor, project)
     tombstone_write(
         instance=record,
         district_id=project.district_id,
@@ -372,8 +440,12 @@ def project_delete(*, project: Project, actor: Actor | None, reason: str = ""):
     """Delete a project with its year records, leaving a tombstone for each."""
     from portfolio.sync import tombstone_write
 
-    _authorize_delete(actor)
-    project = Project.objects.select_for_update().get(pk=project.pk)
+    project = (
+        Project.objects.select_for_update(of=("self",))
+        .select_related("plan", "district", "sector", "department")
+        .get(pk=project.pk)
+    )
+    _authorize_delete(actor, project)
     for record in project.year_records.all():
         tombstone_write(
             instance=record,
@@ -390,7 +462,16 @@ def project_delete(*, project: Project, actor: Actor | None, reason: str = ""):
         instance=project,
         action=AuditAction.DELETE,
         actor=actor,
-        changes={"code": [project.code, None], "name": [project.name, None]},
+        # What the project was and where it belonged: the row is gone after
+        # this, and the outbound webhooks tell each subscriber in that scope.
+        changes={
+            "code": [project.code, None],
+            "name": [project.name, None],
+            "plan": [project.plan.code, None],
+            "district": [project.district.code, None],
+            "sector": [project.sector.code, None],
+            "department": [project.department.code, None],
+        },
         reason=reason,
     )
     project.delete()

@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from portfolio.choices import ApiScope
+from portfolio.choices import ApiScope, Role
 from portfolio.credentials import api_client_create
 from portfolio.models import Department
 
@@ -26,11 +26,21 @@ def _fresh_throttle():
     cache.clear()
 
 
-def token_caller(scope: str = "read", departments=(), name: str | None = None):
-    """An APIClient sending a new API client's token; ``.api_client`` is the model."""
+def token_caller(
+    scope: str = "read",
+    departments=(),
+    name: str | None = None,
+    role: str = Role.CLERK,
+):
+    """An APIClient sending a new API client's token; ``.api_client`` is the model.
+
+    The token acts in ``role`` (a clerk's, as ``create_api_client`` gives by
+    default; ``supervisor`` or ``administrator`` only when asked for).
+    """
     client, token = api_client_create(
         name=name or f"测试系统{next(_names)}",
         scope=ApiScope(scope),
+        role=Role(role),
         departments=list(Department.objects.filter(code__in=departments)),
         actor="tests",
     )
@@ -63,6 +73,12 @@ def reader(db):
 def writer(db):
     """A read-write token for the whole portfolio."""
     return token_caller("write")
+
+
+@pytest.fixture
+def supervisor_writer(db):
+    """A read-write token for the whole portfolio, given the supervisor's role."""
+    return token_caller("write", role=Role.SUPERVISOR)
 
 
 @pytest.fixture

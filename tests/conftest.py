@@ -14,6 +14,7 @@ from tests.callers import (  # noqa: F401 (fixtures for every test)
     bazhou_reader,
     bazhou_writer,
     reader,
+    supervisor_writer,
     writer,
 )
 from tests.factories import UserFactory

@@ -77,3 +77,22 @@ class YearRecordFactory(factory.django.DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     year = 2024
     due_date = factory.LazyAttribute(lambda o: dt.date(o.year, 12, 20))
+
+
+# -- named actors: every edit and review is made by someone, never by a process ----
+def clerk_for(project: Project, username: str | None = None):
+    """A clerk of ``project``'s responsible department (its district or bureau)."""
+    department = project.department
+    return UserFactory.clerk(
+        [department.code], username=username or f"t-clerk-{department.code}"
+    )
+
+
+def reviewer(username: str = "t-reviewer"):
+    """An all-city supervisor: approves, returns and reopens anywhere."""
+    return UserFactory.supervisor(username=username)
+
+
+def admin_actor(username: str = "t-admin"):
+    """An administrator (deletes, moves projects, corrects the plan)."""
+    return UserFactory.administrator(username=username)

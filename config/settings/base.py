@@ -32,7 +32,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
-    "axes",
+    "portfolio.axes_app.LoginProtectionConfig",  # django-axes, named in Chinese
     # Bottom to top; docs/architecture.md gives the layers.
     "portfolio",
     "projects",
@@ -46,12 +46,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A NUL byte in the address or a parameter: 400 before any view or query.
+    "portfolio.middleware.NulByteMiddleware",
     # A lost database connection in a view: 503 with Retry-After, not a 500.
     "portfolio.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # The throttles' figures as RateLimit-* headers (portfolio.api.throttling).
+    "portfolio.middleware.RateLimitHeadersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -94,6 +98,19 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default has several writers at once (the web server's threads,
+    # the Celery worker, beat). WAL lets readers go on while one writes; IMMEDIATE
+    # takes the write lock when a transaction begins, so a second writer waits for
+    # it (up to ``timeout`` seconds) instead of failing at once with "database is
+    # locked" when its read turns into a write; NORMAL is safe with WAL.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_TIMEOUT", default=20),
+        }
+    )
 # A persistent connection (CONN_MAX_AGE, production) is tested before each request
 # reuses it: after a database restart the first request reconnects by itself.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -115,6 +132,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文"))]
+# Django's admin strings that its own Chinese catalog lacks (the two-box selector,
+# the login error's punctuation…): config/locale, see its .po files.
+LOCALE_PATHS = [BASE_DIR / "config" / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -168,6 +188,17 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 DJANGO_CELERY_BEAT_TZ_AWARE = True
 
+# --- Cache: shared by every process (the API's throttle buckets) --------------
+# CACHE_URL (or REDIS_URL) when set; else the broker's Redis when the broker is
+# Redis (its own key prefix: clearing it never touches the queues); else the
+# database cache (make run runs createcachetable). See portfolio/cache.py.
+from portfolio.cache import cache_settings  # noqa: E402
+
+CACHES = cache_settings(
+    cache_url=env("CACHE_URL", default="") or env("REDIS_URL", default=""),
+    broker_url=CELERY_BROKER_URL,
+)
+
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -185,7 +216,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "portfolio.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["portfolio.api.renderers.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["portfolio.api.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": [
         "portfolio.api.throttling.PerClientRateThrottle",
         "portfolio.api.throttling.PerClientWriteThrottle",
@@ -195,18 +226,32 @@ REST_FRAMEWORK = {
 # Requests per caller (API client, user, or anonymous address).
 API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="1200/minute")
 API_WRITE_THROTTLE_RATE = env("API_WRITE_THROTTLE_RATE", default="120/minute")
+# The sync cursor handed out with each page (portfolio.sync.sync_token) is moved
+# back by this many seconds: the clocks of the web and worker servers, which stamp
+# updated_at, may differ from the database's by up to this much.
+API_SYNC_MARGIN_SECONDS = env.int("API_SYNC_MARGIN_SECONDS", default=60)
 SPECTACULAR_SETTINGS = {
-    "TITLE": _("巴中市“十四五”服务业重大项目调度 API"),
+    # ASCII title, tags and operation ids: client generators make package, module
+    # and class names of them (docs/api.md). The Chinese is in the descriptions.
+    "TITLE": "Bazhong Portfolio API",
     "VERSION": "1.0.0",
+    # OpenAPI 3.1: "null" is a type, so a null nested object (a project's dossier,
+    # an indicator's baseline) validates strictly (oneOf with {"type": "null"}).
+    "OAS_VERSION": "3.1.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI served from our own static files: offices may have no internet.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "DESCRIPTION": _(
-        "巴中市“十四五”服务业发展规划重大项目的只读与填报接口。使用方法见 docs/api.md。"
-    ),
+    # The description (in Chinese) and the tags' descriptions are set by the hook
+    # below, through gettext like every user-facing string; 400 and 503 are
+    # documented on every operation by the same hook (portfolio/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portfolio.api.schema.postprocess",
+    ],
 }
 
 # --- The plan's workflow ------------------------------------------------------
@@ -251,6 +296,34 @@ PORTFOLIO_DELIVERY_BACKOFF_MAX = env.int("PORTFOLIO_DELIVERY_BACKOFF_MAX", defau
 PORTFOLIO_DELIVERY_MAX_RETRIES = env.int("PORTFOLIO_DELIVERY_MAX_RETRIES", default=30)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
+# --- Outbound webhooks (projects.alerts.webhooks, docs/api.md) --------------------
+# A failing delivery is retried after BACKOFF seconds, doubling up to BACKOFF_MAX,
+# and given up GIVE_UP_HOURS after it was made (a subscription may set its own).
+PORTFOLIO_WEBHOOK_BACKOFF = env.int("PORTFOLIO_WEBHOOK_BACKOFF", default=30)
+PORTFOLIO_WEBHOOK_BACKOFF_MAX = env.int("PORTFOLIO_WEBHOOK_BACKOFF_MAX", default=3600)
+PORTFOLIO_WEBHOOK_GIVE_UP_HOURS = env.int("PORTFOLIO_WEBHOOK_GIVE_UP_HOURS", default=72)
+PORTFOLIO_WEBHOOK_TIMEOUT = env.int("PORTFOLIO_WEBHOOK_TIMEOUT", default=10)
+# How far back each collection run looks for audit entries and notices not yet
+# turned into events: longer than any transaction that writes them can last.
+PORTFOLIO_WEBHOOK_HORIZON_MINUTES = env.int(
+    "PORTFOLIO_WEBHOOK_HORIZON_MINUTES", default=60
+)
+# Events (with their delivery log) are kept this many days once delivered.
+PORTFOLIO_WEBHOOK_RETENTION_DAYS = env.int(
+    "PORTFOLIO_WEBHOOK_RETENTION_DAYS", default=90
+)
+# Enqueue a dispatch after each commit that wrote a project or year-record change
+# (the periodic task every minute catches anything else).
+PORTFOLIO_WEBHOOKS_ON_COMMIT = env.bool("PORTFOLIO_WEBHOOKS_ON_COMMIT", default=True)
+
+# --- OC4IDS export (projects.exchange.oc4ids, docs/oc4ids.md) -------------------
+# Project ids are this prefix + the project's code. Register a prefix with the
+# Open Contracting Partnership (oc4ids-xxxxxx-) before publishing.
+OC4IDS_ID_PREFIX = env("OC4IDS_ID_PREFIX", default="oc4ids-xxxxxx-")
+# The package's publisher (default: the plan's issuer) and licence URL (optional).
+OC4IDS_PUBLISHER = env("OC4IDS_PUBLISHER", default="")
+OC4IDS_LICENSE = env("OC4IDS_LICENSE", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -272,6 +345,10 @@ STORAGES["default"]["BACKEND"] = env(
 PROJECTS_ATTACHMENT_MAX_BYTES = env.int(
     "PROJECTS_ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024
 )
+# Pixels (width × height) an uploaded image may have, read from its header before
+# any decoding: a small file that unpacks to gigabytes (a decompression bomb) is
+# refused. 40 million is a 7 300 × 5 500 photo, more than any phone takes.
+PORTFOLIO_IMAGE_MAX_PIXELS = env.int("PORTFOLIO_IMAGE_MAX_PIXELS", default=40_000_000)
 # Day of the month after a period's end by which its progress update is due.
 PROJECTS_PROGRESS_DUE_DAY = 5
 # In-year dispatch starts on this date (YYYY-MM-DD): periods ending before it owe no

@@ -8,3 +8,11 @@ CELERY_TASK_ALWAYS_EAGER = False
 # The test client's login() passes no request, which django-axes needs; the lockout
 # has its own test with AXES_ENABLED switched on.
 AXES_ENABLED = False
+
+# Every test starts with empty throttle buckets (tests/callers.py clears the
+# cache), also tests that may not touch the database: on the embedded default,
+# whose cache is the database, the tests keep theirs in memory instead.
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":  # noqa: F405
+    CACHES = {  # noqa: F405
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }

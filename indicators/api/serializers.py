@@ -6,8 +6,10 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from portfolio.api.serializers import BlankAsNullMixin, OptionalTextField
+
 from ..models import Indicator, IndicatorTarget, IndicatorValue
-from ..selectors import indicator_progress_rows
+from ..selectors import indicator_progress_rows, values_visible
 
 
 def _number(value) -> str | None:
@@ -15,7 +17,7 @@ def _number(value) -> str | None:
     return None if value is None else format(value.normalize(), "f")
 
 
-class TargetSerializer(serializers.ModelSerializer):
+class TargetSerializer(BlankAsNullMixin, serializers.ModelSerializer):
     value = serializers.SerializerMethodField()
     value_max = serializers.SerializerMethodField()
     tolerance = serializers.SerializerMethodField()
@@ -44,7 +46,7 @@ class TargetSerializer(serializers.ModelSerializer):
         return _number(obj.tolerance)
 
 
-class ValueSerializer(serializers.ModelSerializer):
+class ValueSerializer(BlankAsNullMixin, serializers.ModelSerializer):
     value = serializers.SerializerMethodField()
     rate = serializers.SerializerMethodField()
     department = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -77,7 +79,7 @@ class ProgressTargetSerializer(serializers.Serializer):
     status = serializers.CharField()
     expected = serializers.CharField(allow_null=True)
     actual = serializers.CharField(allow_null=True)
-    note = serializers.CharField()
+    note = OptionalTextField()
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -88,7 +90,7 @@ class ProgressSerializer(serializers.Serializer):
     status_display = serializers.CharField()
     expected = serializers.CharField(allow_null=True)
     actual = serializers.CharField(allow_null=True)
-    note = serializers.CharField()
+    note = OptionalTextField()
     targets = ProgressTargetSerializer(many=True)
 
 
@@ -96,10 +98,10 @@ class BaselineSerializer(serializers.Serializer):
     year = serializers.IntegerField(allow_null=True)
     value = serializers.CharField()
     unit = serializers.CharField()
-    text = serializers.CharField()
+    text = OptionalTextField()
 
 
-class IndicatorSerializer(serializers.ModelSerializer):
+class IndicatorSerializer(BlankAsNullMixin, serializers.ModelSerializer):
     sector = serializers.SlugRelatedField(
         slug_field="code", read_only=True, allow_null=True
     )
@@ -111,7 +113,13 @@ class IndicatorSerializer(serializers.ModelSerializer):
     )
     baseline = serializers.SerializerMethodField()
     targets = TargetSerializer(many=True, read_only=True)
-    values = ValueSerializer(many=True, read_only=True)
+    values = serializers.SerializerMethodField(
+        help_text=_(
+            "各年度填报值：仅责任单位本身、分管该单位的督查员"
+            "（全市督查员、管理员及不限单位的凭据为全部）可见，草稿亦然；"
+            "其他调用方得到空列表（进度 progress 仍按已提交的数值计算）。"
+        )
+    )
     progress = serializers.SerializerMethodField()
 
     class Meta:
@@ -142,8 +150,15 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "year": obj.baseline_year,
             "value": _number(obj.baseline_value),
             "unit": obj.quantity_unit or obj.unit,
-            "text": obj.baseline_text,
+            "text": obj.baseline_text or None,
         }
+
+    @extend_schema_field(ValueSerializer(many=True))
+    def get_values(self, obj) -> list[dict]:
+        scope = self.context.get("scope")
+        if scope is None:
+            return []
+        return ValueSerializer(values_visible(obj, scope), many=True).data
 
     @extend_schema_field(ProgressSerializer(many=True))
     def get_progress(self, obj) -> list[dict]:

@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from portfolio.api.routers import PortfolioRouter
 
 from .views import IndicatorViewSet
 
-router = SimpleRouter()
+router = PortfolioRouter()
 router.register("indicators", IndicatorViewSet, basename="indicator")
 
 urlpatterns = router.urls

@@ -25,16 +25,16 @@ def _targets_text(row: dict) -> list[str]:
 
 @extend_schema_view(
     list=extend_schema(
-        tags=[_("指标")],
+        tags=["indicators"],
         summary=_("考核指标列表"),
-        parameters=[schema.FORMAT],
         responses=schema.list_responses(IndicatorSerializer),
     ),
     retrieve=extend_schema(
-        tags=[_("指标")],
+        tags=["indicators"],
         summary=_("单个考核指标"),
         responses={200: IndicatorSerializer, **schema.READ_ERRORS},
     ),
+    **schema.export_schemas(tag="indicators", name="indicators", noun=_("考核指标")),
 )
 class IndicatorViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
     serializer_class = IndicatorSerializer
@@ -51,6 +51,10 @@ class IndicatorViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
         Column(_("基期值"), lambda row: (row["baseline"] or {}).get("value"), "number"),
         Column(_("目标"), _targets_text, "list"),
     ]
+
+    def get_serializer_context(self):
+        # The values each caller sees: the admin's rule (``values_visible``).
+        return {**super().get_serializer_context(), "scope": self.access.scope}
 
     def get_queryset(self):
         return (

@@ -1,9 +1,11 @@
 """Who is calling and what they may reach: one answer per request.
 
-People (session or basic auth) get the scope and roles they have in the admin;
-the services check their role again. API clients get their departments' scope
-and are passed to the services as a named system actor, so the API itself
-enforces their scope (querysets) and their read/write permission.
+People (session or basic auth) get the scope and roles they have in the admin.
+API clients get their departments' scope and are passed to the services as
+themselves: a principal with a role, checked by the same rules as a person
+(``portfolio.authorization``). The API narrows the querysets to the scope (an
+object outside it is not found) and refuses writes with read-only credentials
+before any object is looked up.
 """
 
 from __future__ import annotations
@@ -12,9 +14,8 @@ from dataclasses import dataclass
 
 from portfolio.authentication import ApiClientPrincipal
 from portfolio.choices import ApiScope
-from portfolio.credentials import api_client_scope
 from portfolio.models import ApiClient
-from portfolio.selectors import Scope, user_scope
+from portfolio.selectors import Scope, api_client_scope, user_scope
 from portfolio.services import Actor
 
 
@@ -37,7 +38,7 @@ def access_of(request) -> Access:
     user = request.user
     if isinstance(user, ApiClientPrincipal):
         client = user.client
-        access = Access(api_client_scope(client), client.actor_label, client)
+        access = Access(api_client_scope(client), client, client)
     else:
         access = Access(user_scope(user), user)
     request._portfolio_access = access

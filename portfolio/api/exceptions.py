@@ -10,9 +10,17 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
@@ -45,6 +53,26 @@ class PreconditionFailed(exceptions.APIException):
     def __init__(self, message: str, *, current_version: int | None):
         super().__init__(message)
         self.current_version = current_version
+
+
+class BadRequest(exceptions.APIException):
+    """A request the server will not read: too large, too many fields, a bad
+    host. Django raises these as ``SuspiciousOperation``; here they are JSON."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "bad_request"
+    default_detail = _("请求无效。")
+
+
+def too_large_message() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
+    return str(_("请求体过大：上限为 %(mb)s MB。")) % {"mb": f"{limit:g}"}
+
+
+def bad_request_of(exc: SuspiciousOperation) -> BadRequest:
+    if isinstance(exc, RequestDataTooBig):
+        return BadRequest(too_large_message(), code="request_too_large")
+    return BadRequest()
 
 
 def _flatten(errors: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -104,6 +132,9 @@ def api_exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) if str(exc) else None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    elif isinstance(exc, SuspiciousOperation):
+        # A body over DATA_UPLOAD_MAX_MEMORY_SIZE, read by the parser in the view.
+        exc = bad_request_of(exc)
 
     response = exception_handler(exc, context)
     if response is None:
@@ -148,13 +179,51 @@ def json_error(request, status_code: int, detail: str, code: str) -> JsonRespons
 
 
 @csrf_exempt
-def api_not_found(request, exception=None, **kwargs) -> JsonResponse:
+def api_not_found(request, exception=None, **kwargs) -> HttpResponse:
     """404 for an address under /api/ that matches no resource.
+
+    Routed for every such address (``config/urls.py``), so Django's own pages
+    (its HTML 404, DEBUG's technical page, APPEND_SLASH's redirect or its
+    DEBUG error for a PATCH) never answer under /api/. A GET or HEAD without
+    its final slash is redirected as APPEND_SLASH would, when the address with
+    the slash is a resource; any other method gets the 404 (a redirect would
+    lose its body).
 
     Exempt from CSRF: it changes nothing, and a PATCH with a cookie to an unknown
     address must get this JSON 404, not the CSRF middleware's HTML 403.
     """
+    path = request.path_info
+    if request.method in ("GET", "HEAD") and not path.endswith("/"):
+        try:
+            match = resolve(path + "/", getattr(request, "urlconf", None))
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            return HttpResponsePermanentRedirect(
+                request.get_full_path(force_append_slash=True)
+            )
     return json_error(request, 404, str(_("未找到该地址。")), "not_found")
+
+
+def handler400(request, exception=None):
+    """JSON under /api/ (a body too large, a bad Host), Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        error = (
+            bad_request_of(exception)
+            if isinstance(exception, SuspiciousOperation)
+            else BadRequest()
+        )
+        return json_error(request, 400, str(error.detail), _code_of(error))
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request, exception=None):
+    """JSON under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        detail = str(exception) if exception and str(exception) else None
+        error = exceptions.PermissionDenied(detail)
+        return json_error(request, 403, str(error.detail), "permission_denied")
+    return defaults.permission_denied(request, exception)
 
 
 def handler404(request, exception=None):

@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 
+from portfolio.spreadsheets import csv_value, formula_like, xlsx_text
+
 from .renderers import CSVRenderer, XLSXRenderer
 
 CHUNK = 2000
@@ -74,7 +76,8 @@ def _csv_lines(columns: list[Column], rows: Iterable[dict]) -> Iterator[str]:
     # A BOM so that Excel opens the Chinese text as UTF-8.
     yield "\ufeff" + writer.writerow([str(c.header) for c in columns])
     for row in rows:
-        yield writer.writerow([c.value(row) for c in columns])
+        # A text beginning with = + - @ is not evaluated (portfolio.spreadsheets).
+        yield writer.writerow([csv_value(c.value(row)) for c in columns])
 
 
 def _filename(name: str, extension: str) -> str:
@@ -90,12 +93,20 @@ def export_response(
         )
     else:
         from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(title=name[:31])
         sheet.append([str(c.header) for c in columns])
+
+        def cell(value):
+            # A formula-like text is written as a string cell, never an <f>.
+            if formula_like(value):
+                return xlsx_text(WriteOnlyCell(sheet, value=value))
+            return value
+
         for row in rows:
-            sheet.append([c.value(row) for c in columns])
+            sheet.append([cell(c.value(row)) for c in columns])
         buffer = io.BytesIO()
         workbook.save(buffer)
         response = HttpResponse(buffer.getvalue(), content_type=XLSXRenderer.media_type)

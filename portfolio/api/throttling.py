@@ -1,11 +1,35 @@
-"""Throttling per caller: each API client, each user, each anonymous address."""
+"""Throttling per caller: each API client, each user, each anonymous address.
+
+Each bucket that applies to a request leaves its figures on the request
+(``remember``), and ``RateLimitHeadersMiddleware`` writes the tightest of them as
+``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset`` headers on
+the response, so that a client sees the limit coming before its first 429.
+"""
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from portfolio.authentication import ApiClientPrincipal
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    limit: int
+    remaining: int
+    reset: int  # seconds until a request is freed from the window
+
+
+def remember(request, figures: RateLimit) -> None:
+    """Keep the tightest bucket's figures on the (Django) request."""
+    django_request = getattr(request, "_request", request)
+    current = getattr(django_request, "rate_limit", None)
+    if current is None or figures.remaining < current.remaining:
+        django_request.rate_limit = figures
 
 
 class PerClientRateThrottle(SimpleRateThrottle):
@@ -34,7 +58,21 @@ class PerClientRateThrottle(SimpleRateThrottle):
         # The rate may differ per request kind: re-read it every time.
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        allowed = super().allow_request(request, view)
+        if getattr(self, "history", None) is not None:
+            remember(request, self.figures())
+        return allowed
+
+    def figures(self) -> RateLimit:
+        history = self.history
+        reset = 0
+        if history:
+            reset = max(0, math.ceil(history[-1] + self.duration - self.now))
+        return RateLimit(
+            limit=self.num_requests,
+            remaining=max(0, self.num_requests - len(history)),
+            reset=reset,
+        )
 
 
 class PerClientWriteThrottle(PerClientRateThrottle):

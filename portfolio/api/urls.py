@@ -1,5 +1,4 @@
-from rest_framework.routers import SimpleRouter
-
+from .routers import PortfolioRouter
 from .views import (
     ClusterViewSet,
     DeletionViewSet,
@@ -8,7 +7,7 @@ from .views import (
     SectorViewSet,
 )
 
-router = SimpleRouter()
+router = PortfolioRouter()
 router.register("districts", DistrictViewSet, basename="district")
 router.register("sectors", SectorViewSet, basename="sector")
 router.register("clusters", ClusterViewSet, basename="cluster")

@@ -18,6 +18,7 @@ from portfolio.models import Cluster, Department, District, Sector, Tombstone
 from . import schema
 from .base import ListMixin, PortfolioViewSet, RetrieveMixin
 from .export import Column
+from .pagination import SyncPagination
 from .serializers import (
     ClusterSerializer,
     DeletionSerializer,
@@ -27,20 +28,23 @@ from .serializers import (
 )
 
 
-def _reference_schema(tag: str, serializer, list_summary: str, one_summary: str):
+def _reference_schema(tag: str, serializer, noun: str, name: str):
     return extend_schema_view(
         list=extend_schema(
             tags=[tag],
-            summary=list_summary,
-            parameters=[schema.FORMAT],
+            summary=_("%(noun)s列表") % {"noun": noun},
             responses=schema.list_responses(serializer),
         ),
         retrieve=extend_schema(
             tags=[tag],
-            summary=one_summary,
+            summary=_("单个%(noun)s") % {"noun": noun},
             responses={200: serializer, **schema.READ_ERRORS},
         ),
+        **schema.export_schemas(tag=tag, name=name, noun=noun),
     )
+
+
+REFERENCE = "reference-data"
 
 
 class ReferenceViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
@@ -49,7 +53,7 @@ class ReferenceViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
     lookup_field = "code"
 
 
-@_reference_schema(_("参考数据"), DistrictSerializer, _("县区列表"), _("单个县区"))
+@_reference_schema(REFERENCE, DistrictSerializer, _("县区"), "districts")
 class DistrictViewSet(ReferenceViewSet):
     queryset = District.objects.order_by("order", "code")
     serializer_class = DistrictSerializer
@@ -62,7 +66,7 @@ class DistrictViewSet(ReferenceViewSet):
     ]
 
 
-@_reference_schema(_("参考数据"), SectorSerializer, _("产业列表"), _("单个产业"))
+@_reference_schema(REFERENCE, SectorSerializer, _("产业"), "sectors")
 class SectorViewSet(ReferenceViewSet):
     queryset = Sector.objects.filter(plan__is_current=True).order_by("order")
     serializer_class = SectorSerializer
@@ -77,7 +81,7 @@ class SectorViewSet(ReferenceViewSet):
     ]
 
 
-@_reference_schema(_("参考数据"), ClusterSerializer, _("集聚区列表"), _("单个集聚区"))
+@_reference_schema(REFERENCE, ClusterSerializer, _("集聚区"), "clusters")
 class ClusterViewSet(ReferenceViewSet):
     queryset = (
         Cluster.objects.filter(plan__is_current=True)
@@ -106,9 +110,7 @@ class ClusterViewSet(ReferenceViewSet):
         )
 
 
-@_reference_schema(
-    _("参考数据"), DepartmentSerializer, _("责任单位列表"), _("单个责任单位")
-)
+@_reference_schema(REFERENCE, DepartmentSerializer, _("责任单位"), "departments")
 class DepartmentViewSet(ReferenceViewSet):
     queryset = (
         Department.objects.select_related("district")
@@ -135,18 +137,20 @@ class DepartmentViewSet(ReferenceViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        tags=[_("同步")],
+        tags=["sync"],
         summary=_("删除记录（增量同步用）"),
         description=_(
-            "自 since 以来被删除的项目和年度记录。与各列表的 updated_since 配合，"
-            "客户端即可只取变化部分而不遗漏删除。"
+            "自 updated_since 以来被删除的项目和年度记录。传入上次同步保存的 "
+            "sync_token（项目、年度记录列表每页都给出），与各列表的 updated_since "
+            "配合，客户端即可只取变化部分而不遗漏删除。"
         ),
-        parameters=[schema.FORMAT],
         responses=schema.list_responses(DeletionSerializer),
     ),
+    **schema.export_schemas(tag="sync", name="deletions", noun=_("删除记录")),
 )
 class DeletionViewSet(ListMixin, PortfolioViewSet):
     serializer_class = DeletionSerializer
+    pagination_class = SyncPagination
     filterset_class = DeletionFilterSet
     export_name = "deletions"
     export_columns = [

@@ -2,19 +2,76 @@
 
 from __future__ import annotations
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 
 # --- Notices, digests and department robots (issue 5) -------------------------
 from django.db import models, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.selectors import is_administrator, is_supervisor, user_scope
-from projects.alerts.choices import DigestStatus
+from projects.alerts.choices import DigestStatus, NoticeKind, WebhookEventType
 from projects.alerts.delivery import notice_mark_read
-from projects.alerts.models import DepartmentWebhook, Digest, Notice, WebhookNotice
+from projects.alerts.models import (
+    DepartmentWebhook,
+    Digest,
+    Notice,
+    ScanRun,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookNotice,
+    WebhookSubscription,
+)
+from projects.alerts.webhooks import (
+    webhook_body,
+    webhook_delivery_redeliver,
+    webhook_subscription_save,
+)
+
+
+def scan_note() -> dict:
+    """Whether and when the deadline scan has run, and when it runs, in words."""
+    last = ScanRun.objects.order_by("-finished_at", "-id").first()
+    when = settings.PORTFOLIO_SCAN_TIME
+    if last is None:
+        text = _(
+            "每日扫描尚未运行：提醒与逾期通知由每日 %(time)s 的扫描生成，"
+            "首次扫描后才会出现在这里。首页仪表盘上的逾期事项是实时计算的，"
+            "所以此前仪表盘已有逾期、这里仍可能为空。管理员可立即运行 {}。"
+        ) % {"time": when}
+        command = format_html("<code>{}</code>", "python manage.py scan_deadlines")
+        return {"ran": False, "text": format_html(text, command)}
+    return {
+        "ran": True,
+        "text": _(
+            "最近一次扫描：%(finished)s（按 %(day)s 计算，%(actor)s），"
+            "新增通知 %(created)s 条；每日 %(time)s 扫描一次。"
+        )
+        % {
+            "finished": timezone.localtime(last.finished_at).strftime("%Y-%m-%d %H:%M"),
+            "day": f"{last.day:%Y-%m-%d}",
+            "actor": last.actor_label,
+            "created": last.notices_created,
+            "time": when,
+        },
+    }
+
+
+def period_words(notice: Notice) -> str:
+    """A notice's period as people read it, not as the rules key it."""
+    period = notice.period
+    if notice.kind == NoticeKind.REMINDER and period.startswith("D-"):
+        return _("截止前 %(days)s 天") % {"days": period[2:]}
+    if notice.kind == NoticeKind.ESCALATION and "/" in period:
+        kind, rest = period.split("/", 1)
+        if kind in NoticeKind.values:
+            return f"{NoticeKind(kind).label} {rest}"
+    return period
 
 
 class NoticeReadFilter(admin.SimpleListFilter):
@@ -64,8 +121,8 @@ class NoticeAdmin(admin.ModelAdmin):
         "kind",
         "level",
         "item_link",
-        "period",
-        "recipient",
+        "period_display",
+        "recipient_name",
         "opened_on",
         "read_flag",
         "delivered_at",
@@ -81,7 +138,12 @@ class NoticeAdmin(admin.ModelAdmin):
         "project__district",
         "project__sector",
     ]
-    search_fields = ["project__name", "project__code", "recipient__username"]
+    search_fields = [
+        "project__name",
+        "project__code",
+        "recipient__username",
+        "recipient__first_name",
+    ]
     list_select_related = ["project", "year_record", "recipient"]
     readonly_fields = [
         "kind",
@@ -127,6 +189,22 @@ class NoticeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        """The list says when the daily scan last ran: notices appear only once
+        it has, while the dashboard counts overdue items live."""
+        context = {"scan_note": scan_note(), **(extra_context or {})}
+        return super().changelist_view(request, context)
+
+    @admin.display(description=_("规则周期"), ordering="period")
+    def period_display(self, obj):
+        """The period in words: 截止前 7 天, or the escalated kind's name."""
+        return period_words(obj)
+
+    @admin.display(description=_("接收人"), ordering="recipient__first_name")
+    def recipient_name(self, obj):
+        person = obj.recipient
+        return person.get_full_name() or person.get_username()
 
     @admin.display(description=_("事项"))
     def item_link(self, obj):
@@ -248,3 +326,170 @@ class WebhookNoticeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- Outbound webhooks: subscriptions and their delivery log (issue 15) ---------
+
+
+class AdministratorsOnly:
+    """Where the portfolio's data is pushed to is for administrators to decide."""
+
+    def has_module_permission(self, request):
+        return is_administrator(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_administrator(request.user)
+
+    def has_add_permission(self, request):
+        return is_administrator(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_administrator(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_administrator(request.user)
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    url = forms.URLField(
+        label=_("接收地址"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("外部系统接收事件的完整地址（POST JSON）。"),
+    )
+    events = forms.MultipleChoiceField(
+        label=_("订阅事件"),
+        choices=WebhookEventType.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = [
+            "name",
+            "url",
+            "secret",
+            "events",
+            "is_active",
+            "plans",
+            "departments",
+            "districts",
+            "sectors",
+            "give_up_hours",
+        ]
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(AdministratorsOnly, admin.ModelAdmin):
+    """An external system's URL, the events it hears of and the scope."""
+
+    form = WebhookSubscriptionForm
+    list_display = ["name", "url", "event_list", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "url"]
+    filter_horizontal = ["plans", "departments", "districts", "sectors"]
+    fieldsets = [
+        (None, {"fields": ["name", "url", "secret", "events", "is_active"]}),
+        (
+            _("范围（留空为不限；多项之间为“且”）"),
+            {"fields": ["plans", "departments", "districts", "sectors"]},
+        ),
+        (_("失败重试"), {"fields": ["give_up_hours"]}),
+    ]
+
+    @admin.display(description=_("订阅事件"))
+    def event_list(self, obj):
+        labels = dict(WebhookEventType.choices)
+        return str(_("、")).join(str(labels.get(e, e)) for e in obj.events or [])
+
+    def save_model(self, request, obj, form, change):
+        webhook_subscription_save(subscription=obj, actor=request.user)
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ["attempted_at", "status_code", "duration_ms", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(AdministratorsOnly, admin.ModelAdmin):
+    """The delivery log: each event sent (or being sent) to each subscription."""
+
+    list_display = [
+        "created_at",
+        "subscription",
+        "event_type",
+        "event_id",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_attempt_at",
+        "next_attempt_at",
+        "sent_at",
+        "last_error_short",
+    ]
+    list_filter = ["status", "subscription", "event__type", "last_status_code"]
+    search_fields = ["event__event_id"]
+    list_select_related = ["subscription", "event"]
+    readonly_fields = [
+        "subscription",
+        "event_type",
+        "event_id",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_attempt_at",
+        "next_attempt_at",
+        "give_up_at",
+        "sent_at",
+        "last_error",
+        "created_at",
+        "body",
+    ]
+    fields = readonly_fields
+    inlines = [WebhookAttemptInline]
+    actions = ["redeliver"]
+    list_per_page = 100
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("事件类型"), ordering="event__type")
+    def event_type(self, obj):
+        return obj.event.get_type_display()
+
+    @admin.display(description=_("事件ID"))
+    def event_id(self, obj):
+        return obj.event.event_id
+
+    @admin.display(description=_("最近一次失败原因"))
+    def last_error_short(self, obj):
+        return (obj.last_error or "")[:80]
+
+    @admin.display(description=_("推送内容"))
+    def body(self, obj):
+        return format_html("<pre>{}</pre>", webhook_body(obj.event).decode())
+
+    @admin.action(description=_("重新推送所选记录"))
+    def redeliver(self, request, queryset):
+        from projects.alerts.tasks import webhook_deliver_task
+
+        count = 0
+        for delivery in queryset.select_related("subscription"):
+            webhook_delivery_redeliver(delivery=delivery, actor=request.user)
+            transaction.on_commit(
+                lambda pk=delivery.pk: webhook_deliver_task.delay(pk), robust=True
+            )
+            count += 1
+        self.message_user(
+            request, _("已安排重新推送 %(count)d 条记录。") % {"count": count}
+        )

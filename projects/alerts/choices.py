@@ -18,6 +18,13 @@ class NoticeKind(models.TextChoices):
     REMINDER = "reminder", _("年度报告截止提醒")
 
 
+class NoticeLevel(models.IntegerChoices):
+    """Who a notice is for: the people in charge, or, escalated, the administrators."""
+
+    NORMAL = 1, _("一般")
+    ESCALATED = 2, _("升级（管理员）")
+
+
 class NoticeChannel(models.TextChoices):
     EMAIL = "email", _("电子邮件")
     WEBHOOK = "webhook", _("群机器人")
@@ -32,3 +39,21 @@ class DigestStatus(models.TextChoices):
 class WebhookKind(models.TextChoices):
     WECOM = "wecom", _("企业微信群机器人")
     DINGTALK = "dingtalk", _("钉钉群机器人")
+
+
+class WebhookEventType(models.TextChoices):
+    """What an outbound webhook subscription can hear of (``WebhookSubscription``)."""
+
+    PROJECT_CREATED = "project.created", _("项目新建")
+    PROJECT_CHANGED = "project.changed", _("项目信息变更")
+    PROJECT_MOVED = "project.moved", _("项目调整县区、产业或责任单位")
+    PROJECT_DELETED = "project.deleted", _("项目删除")
+    YEAR_RECORD_STATE = "year_record.state_changed", _("年度记录状态变更")
+    NOTICE_RAISED = "notice.raised", _("提醒与逾期通知")
+    LIGHT_CHANGED = "project.light_changed", _("红绿灯变化")
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENT = "sent", _("已送达")
+    GIVEN_UP = "given_up", _("已放弃")

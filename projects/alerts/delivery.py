@@ -41,16 +41,27 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from portfolio.authorization import person_of
 from portfolio.choices import AuditAction
 from portfolio.selectors import current_plan, scope_of_departments
-from portfolio.services import Actor, audit_log
+from portfolio.services import Actor, actor_label, audit_log
 from projects.alerts.choices import DigestStatus, NoticeChannel, NoticeKind, WebhookKind
-from projects.alerts.models import DepartmentWebhook, Digest, Notice, WebhookNotice
+from projects.alerts.markdown import markdown_text
+from projects.alerts.models import (
+    DepartmentWebhook,
+    Digest,
+    Notice,
+    ScanRun,
+    WebhookNotice,
+)
 from projects.alerts.rules import RULES, URGENCY, day_start, rule_create, rule_resolve
-from projects.choices import Phase
+from projects.alerts.wording import notice_deadline, notice_text
 from projects.services import year_open
 
 SCAN_ACTOR = gettext_lazy("定时任务 scan_deadlines")
+# Counted apart in a digest's header: a reminder is not late yet, and a red light
+# warns about a project rather than a deadline missed.
+NOT_OVERDUE_KINDS = frozenset({NoticeKind.REMINDER, NoticeKind.HEALTH_RED})
 # A scan that created this many notices refreshes the table's statistics.
 ANALYZE_AFTER = 1000
 # WeCom refuses markdown over 4096 bytes; DingTalk allows more. Keep under both.
@@ -131,6 +142,12 @@ def deadlines_scan(
             cursor.execute(
                 f"ANALYZE {connection.ops.quote_name(Notice._meta.db_table)}"
             )
+    # The notices list says when the scan last ran (or that it has not yet).
+    ScanRun.objects.create(
+        day=today,
+        actor_label=actor_label(actor)[:150],
+        notices_created=summary.total_created,
+    )
     return summary
 
 
@@ -140,101 +157,6 @@ def deadlines_scan(
 def _admin_url(name: str, *args, query: str = "") -> str:
     url = settings.SITE_URL.rstrip("/") + reverse(f"admin:{name}", args=args)
     return f"{url}?{query}" if query else url
-
-
-def _day(value: dt.datetime | None) -> dt.date | None:
-    return timezone.localdate(value) if value else None
-
-
-def _source_kind(notice: Notice) -> NoticeKind:
-    if notice.kind == NoticeKind.ESCALATION:
-        return NoticeKind(notice.period.split("/", 1)[0])
-    return NoticeKind(notice.kind)
-
-
-def _deadline(notice: Notice) -> dt.date:
-    """The day the item fell (or falls) due: the digest sorts on it."""
-    kind = _source_kind(notice)
-    record, project = notice.year_record, notice.project
-    if kind == NoticeKind.RETURNED_OVERDUE and record.returned_at:
-        grace = dt.timedelta(days=settings.PORTFOLIO_RETURNED_GRACE_DAYS)
-        return max(record.due_date, _day(record.returned_at) + grace)
-    if kind == NoticeKind.REVIEW_OVERDUE and record.submitted_at:
-        return _day(record.submitted_at) + dt.timedelta(
-            days=settings.PORTFOLIO_REVIEW_DAYS
-        )
-    if kind == NoticeKind.SCHEDULE_OVERDUE:
-        return dt.date(project.end_year, 12, 31)
-    if kind == NoticeKind.LATE_START:
-        return dt.date(project.start_year, 1, 1)
-    if kind == NoticeKind.PROGRESS_OVERDUE:
-        return _progress_period(notice).due_date
-    if kind == NoticeKind.HEALTH_RED:
-        return dt.date.fromisoformat(notice.period.rsplit("/", 1)[-1])
-    return record.due_date
-
-
-def _progress_period(notice: Notice):
-    from projects.dossier.selectors import period_parse
-
-    key = notice.period.rsplit("/", 1)[-1]
-    return period_parse(notice.project.plan.progress_cadence, key)
-
-
-def _describe(notice: Notice, today: dt.date) -> str:
-    """One line, in the words of the plan's offices."""
-    kind = _source_kind(notice)
-    record, project = notice.year_record, notice.project
-    values = {"late": (today - _deadline(notice)).days, "kind": kind.label}
-    if record is not None:
-        values.update(year=record.year, due=f"{record.due_date:%Y-%m-%d}")
-    if kind == NoticeKind.REMINDER:
-        left = (record.due_date - today).days
-        when = gettext("今天截止") if left <= 0 else gettext("还剩 %(left)s 天")
-        values["when"] = when % {"left": left}
-        message = gettext("%(year)s年度报告 %(due)s 截止，%(when)s")
-    elif kind == NoticeKind.REPORT_OVERDUE:
-        message = gettext("%(year)s年度报告 %(due)s 截止，未提交，已逾期 %(late)s 天")
-        if "/" in notice.period.removeprefix(f"{NoticeKind.REPORT_OVERDUE}/"):
-            message += gettext("（审核通过后被重新打开，尚未重新提交）")
-    elif kind == NoticeKind.RETURNED_OVERDUE:
-        reason = (record.return_reason or "").strip().replace("\n", " ")
-        reason = reason[:40] + ("…" if len(reason) > 40 else "") or gettext("未填写")
-        values.update(reason=reason, returned=f"{_day(record.returned_at):%Y-%m-%d}")
-        message = gettext(
-            "%(year)s年度报告 %(returned)s 被退回，"
-            "至今未重新提交，已逾期 %(late)s 天（退回原因：%(reason)s）"
-        )
-    elif kind == NoticeKind.REVIEW_OVERDUE:
-        values["waited"] = (today - _day(record.submitted_at)).days
-        values["submitted"] = f"{_day(record.submitted_at):%Y-%m-%d}"
-        message = gettext("%(year)s年度报告 %(submitted)s 提交，已 %(waited)s 天未审核")
-    elif kind == NoticeKind.SCHEDULE_OVERDUE:
-        phase = Phase(project.phase).label if project.phase else gettext("未填报")
-        values.update(period=project.period, end=project.end_year, phase=phase)
-        message = gettext(
-            "建设年限 %(period)s，已过完工年（%(end)s年）仍未竣工，当前阶段：%(phase)s"
-        )
-    elif kind == NoticeKind.PROGRESS_OVERDUE:
-        period = _progress_period(notice)
-        values.update(period=period.key, due=f"{period.due_date:%Y-%m-%d}")
-        message = gettext(
-            "%(period)s 进度更新应于 %(due)s 前报送，至今未报，已逾期 %(late)s 天"
-        )
-    elif kind == NoticeKind.HEALTH_RED:
-        reasons = getattr(getattr(project, "health", None), "reasons", None)
-        values["reasons"] = gettext("；").join(reasons or [])
-        values["day"] = f"{_deadline(notice):%Y-%m-%d}"
-        message = gettext("%(day)s 起亮红灯")
-        if values["reasons"]:
-            message += gettext("：%(reasons)s")
-    else:  # late start
-        values["start"] = project.start_year
-        message = gettext("计划 %(start)s 年开工，至今仍处于前期")
-    if notice.kind != NoticeKind.ESCALATION:
-        return message % values
-    values.update(days=settings.PORTFOLIO_ESCALATION_DAYS, text=message % values)
-    return gettext("［%(kind)s，%(days)s天以上未解决］%(text)s") % values
 
 
 def _item_url(notice: Notice) -> str:
@@ -275,11 +197,29 @@ class DigestContent:
 
     @property
     def overdue(self) -> int:
-        return sum(g.count for g in self.groups if g.kind != NoticeKind.REMINDER)
+        """Items past a due date: neither a reminder nor a red light (a red light
+        is a warning about a project, not a deadline missed)."""
+        return sum(g.count for g in self.groups if g.kind not in NOT_OVERDUE_KINDS)
+
+    @property
+    def red_lights(self) -> int:
+        return sum(g.count for g in self.groups if g.kind == NoticeKind.HEALTH_RED)
 
     @property
     def reminders(self) -> int:
-        return self.total - self.overdue
+        return sum(g.count for g in self.groups if g.kind == NoticeKind.REMINDER)
+
+    @property
+    def summary(self) -> str:
+        """The header's breakdown: 逾期 N 项，红灯 N 项，截止提醒 N 项 (non-zero)."""
+        parts = []
+        if self.overdue:
+            parts.append(gettext("逾期 %(n)s 项") % {"n": self.overdue})
+        if self.red_lights:
+            parts.append(gettext("红灯 %(n)s 项") % {"n": self.red_lights})
+        if self.reminders:
+            parts.append(gettext("截止提醒 %(n)s 项") % {"n": self.reminders})
+        return gettext("，").join(parts)
 
     def placeholders(self) -> dict:  # what the digest's messages fill in
         day = {"day": self.today.strftime(gettext("%Y年%m月%d日"))}
@@ -303,12 +243,12 @@ def digest_content(notices: list[Notice], *, today: dt.date) -> DigestContent:
         seen.add(key)
         kind = NoticeKind(notice.kind)
         project = notice.project
-        deadline = _deadline(notice)
+        deadline = notice_deadline(notice)
         by_kind[kind].append(
             DigestItem(
                 kind=kind,
                 project=str(project),
-                text=_describe(notice, today),
+                text=notice_text(notice, today),
                 url=_item_url(notice),
                 deadline=deadline,
                 order=(deadline, project.table, project.number),
@@ -359,13 +299,10 @@ def digest_content(notices: list[Notice], *, today: dt.date) -> DigestContent:
 
 
 def digest_subject(content: DigestContent) -> str:
-    values, parts = content.placeholders(), []
-    if content.overdue:
-        parts.append(gettext("逾期 %(overdue)s 项") % values)
-    if content.reminders:
-        parts.append(gettext("截止提醒 %(reminders)s 项") % values)
-    subject = gettext("【巴中服务业项目调度】%(day)s新增事项 %(total)s 项（%(parts)s）")
-    return subject % (values | {"parts": gettext("，").join(parts)})
+    subject = gettext(
+        "【巴中服务业项目调度】%(day)s新增事项 %(total)s 项（%(summary)s）"
+    )
+    return subject % (content.placeholders() | {"summary": content.summary})
 
 
 def digest_email(digest: Digest, notices: list[Notice], *, today: dt.date):
@@ -401,12 +338,16 @@ def digest_email(digest: Digest, notices: list[Notice], *, today: dt.date):
 
 def webhook_markdown(content: DigestContent, *, department: str) -> tuple[str, str]:
     """(title, markdown) of a robot message, within the robots' size limit."""
-    values = content.placeholders() | {"department": department}
+    # Names and texts come from the database: inert, not markup (markdown.py).
+    values = content.placeholders() | {
+        "department": markdown_text(department),
+        "summary": content.summary,
+    }
     title = gettext("项目调度提醒：新增 %(total)s 项") % values
-    intro = gettext(
-        "%(day)s新增事项 **%(total)s** 项（逾期 %(overdue)s，截止提醒 %(reminders)s）"
-    )
-    head = [gettext("### 巴中服务业项目调度 · %(department)s") % values, intro % values]
+    head = [
+        gettext("### 巴中服务业项目调度 · %(department)s") % values,
+        gettext("%(day)s新增事项 **%(total)s** 项（%(summary)s）") % values,
+    ]
     tail = "\n" + gettext("[在系统中查看全部](%(inbox_url)s)") % values
     lines = list(head)
     size = len("\n".join(lines).encode()) + len(tail.encode())
@@ -414,9 +355,17 @@ def webhook_markdown(content: DigestContent, *, department: str) -> tuple[str, s
     for group in content.groups:
         block = ["\n" + gettext("**%(label)s：%(count)s 项**") % vars(group)]
         if group.breakdown:
-            block.append(f"> {group.breakdown}")
+            block.append(f"> {markdown_text(group.breakdown)}")
         line = gettext("- [%(project)s](%(url)s)：%(text)s")
-        block += [line % vars(i) for i in group.items[:10]]
+        block += [
+            line
+            % {
+                "project": markdown_text(i.project),
+                "url": i.url,
+                "text": markdown_text(i.text),
+            }
+            for i in group.items[:10]
+        ]
         shown = min(len(group.items), 10)
         if group.count > shown:
             more = {"more": group.count - shown}
@@ -669,7 +618,7 @@ def digests_deliver_now(*, today: dt.date | None = None) -> dict[str, int]:
 @transaction.atomic
 def notice_mark_read(*, notice: Notice, actor: Actor) -> Notice:
     """The recipient marks a notice read (idempotent); nobody else may."""
-    if isinstance(actor, str) or notice.recipient_id != actor.pk:
+    if person_of(actor) is None or notice.recipient_id != actor.pk:
         raise PermissionDenied(gettext("只能将发给自己的通知标记为已读。"))
     notice = Notice.objects.select_for_update().get(pk=notice.pk)
     if notice.read_at is None:

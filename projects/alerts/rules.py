@@ -51,6 +51,7 @@ from django.utils import timezone
 
 from portfolio.choices import UNSUBMITTED_STATES, ReviewState, Role
 from portfolio.models import Department, Profile, RoleGroup
+from portfolio.selectors import user_scope
 from projects.alerts.choices import NoticeKind
 from projects.alerts.models import Notice
 from projects.choices import DONE_PHASES, HealthLight, Phase
@@ -493,3 +494,49 @@ def health_red_notices_open(
         items=lambda day: health_red_items(day).filter(pk__in=ids),
     )
     return rule_create(rule, today or timezone.localdate(), timezone.now())
+
+
+# --- A moved project's notices ----------------------------------------------------
+
+
+def _of_project(items: QuerySet, project_id: int) -> QuerySet:
+    if items.model is Project:
+        return items.filter(pk=project_id)
+    return items.filter(project_id=project_id)
+
+
+@transaction.atomic
+def notices_follow_project(
+    *, project: Project, today: dt.date | None = None
+) -> tuple[int, int]:
+    """After a move, a project's open notices are with the people who cover it now.
+
+    A notice is the record of what was told to whom (read, delivered, in which
+    digest): it is never re-addressed. The open notices of people who no longer
+    cover the project are closed (resolved now: no more digests, escalations or
+    group-chat posts to the old department); then the rules, narrowed to the
+    project, open the notices its new clerks and supervisors should have, with
+    the same periods, so that the next scan adds nothing. People who cover both
+    places (all-city supervisors, administrators) keep theirs. Returns (closed,
+    opened).
+    """
+    today = today or timezone.localdate()
+    now = timezone.now()
+    still_open = Notice.objects.filter(
+        project_id=project.pk, resolved_at__isnull=True
+    ).select_related("recipient")
+    gone = [
+        notice.pk
+        for notice in still_open
+        if not user_scope(notice.recipient).covers_project(project)
+    ]
+    closed = Notice.objects.filter(pk__in=gone).update(resolved_at=now)
+    opened = 0
+    for rule in RULES:
+        if rule.audience is Audience.ADMINISTRATORS:
+            continue  # escalations follow the notices they escalate
+        narrowed = dataclasses.replace(
+            rule, items=lambda day, rule=rule: _of_project(rule.items(day), project.pk)
+        )
+        opened += rule_create(narrowed, today, now)
+    return closed, opened

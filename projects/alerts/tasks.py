@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from projects.dossier.health import health_refresh
 
 from . import delivery as alerts
+from . import webhooks
 
 HEALTH_ACTOR = _("定时任务 health_refresh")
 
@@ -66,3 +67,29 @@ def digests_send_task(today: str | None = None) -> dict:
 def digest_deliver_task(self, digest_id: int, today: str | None = None) -> str:
     """Send one digest; retried with backoff until the server takes it."""
     return alerts.digest_deliver(digest_id=digest_id, today=_day(today))
+
+
+# --- Outbound webhooks (issue 15) ---------------------------------------------
+
+
+@shared_task(name="alerts.webhooks_dispatch", acks_late=True)
+def webhooks_dispatch_task() -> dict:
+    """Every minute, and after each commit that changed a project: collect new
+    events from the audit trail and the notices, then enqueue every delivery due.
+
+    Idempotent: the database says what was collected and what was sent; a
+    delivery enqueued twice is sent once (``webhook_deliver`` locks it).
+    """
+    collected = webhooks.webhook_events_collect()
+    due = webhooks.webhook_deliveries_due()
+    for delivery_id in due:
+        webhook_deliver_task.delay(delivery_id)
+    pruned = webhooks.webhook_events_prune()
+    return {**collected, "enqueued": len(due), "pruned": pruned}
+
+
+@shared_task(name="alerts.webhook_deliver", acks_late=True)
+def webhook_deliver_task(delivery_id: int) -> str:
+    """Send one delivery if it is due; a failure schedules the next attempt in
+    the database (exponential backoff), which the dispatch picks up."""
+    return webhooks.webhook_deliver(delivery_id=delivery_id)

@@ -18,6 +18,11 @@ says how to read them without a query per row:
 
 An embed may bring list ``filters`` on what it shows; they join the resource's
 filterset (and so its schema), so a filter lives with the data it filters.
+
+An embed names where its data's last change is stamped (``modified``: paths to
+``updated_at``-like fields). They join the resource's own (the filterset's
+``modified_paths``), which make each object's ``modified_at`` and the
+``updated_since`` filter: a client syncing with them sees an embed change too.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ class Embed:
     annotations: Mapping[str, Combinable] = field(default_factory=dict)
     prefetch: Callable[[], Sequence[str | Prefetch]] | None = None
     filters: Mapping[str, Filter] = field(default_factory=dict)
+    modified: Sequence[str] = ()
 
 
 class Embeds:
@@ -63,6 +69,9 @@ class Embeds:
         # Built from values() rows: every embed must say how to read a row.
         self.rows = rows
         self._embeds: dict[str, Embed] = {}
+        # Bumped by each registration: queries compiled with the embeds'
+        # annotations (``portfolio.compiled``) are keyed by it.
+        self.version = 0
 
     def register(self, embed: Embed) -> None:
         if self.rows and embed.represent is None:
@@ -87,15 +96,28 @@ class Embeds:
                 )
         self._unregister(embed.key)
         self._embeds[embed.key] = embed
+        self.version += 1
         for name, filter_ in embed.filters.items():
             if filter_.field_name is None:
                 filter_.field_name = name  # as django-filter does for declared ones
             self.filterset.base_filters[name] = filter_
+        self.filterset.modified_paths = [
+            *self.filterset.modified_paths,
+            *(p for p in embed.modified if p not in self.filterset.modified_paths),
+        ]
 
     def _unregister(self, key: str) -> None:
         old = self._embeds.pop(key, None)
         for name in old.filters if old is not None else ():
             self.filterset.base_filters.pop(name, None)
+        if old is not None:
+            self.filterset.modified_paths = [
+                p for p in self.filterset.modified_paths if p not in old.modified
+            ]
+
+    def modified_paths(self) -> list[str]:
+        """Where the resource's objects and their embeds stamp their changes."""
+        return list(self.filterset.modified_paths)
 
     def fields(self) -> dict[str, Field]:
         """Fresh copies of the fields: a field is bound to one serializer."""

@@ -10,6 +10,8 @@ Apps above ``projects`` add fields to both resources through the embeds of
 
 from __future__ import annotations
 
+from django.db import connection
+from django.db.models import F, Value
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -18,17 +20,19 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from portfolio import review
+from portfolio.api.serializers import OptionalChoiceField, OptionalTextField
 from portfolio.choices import ReviewState
+from portfolio.compiled import CompiledQuery, EqualsAny, compiled_cache
+from portfolio.fields import SHORT_TEXT
 from portfolio.models import Cluster, Department, District, Sector
 from projects import services
-from projects.choices import Phase, ProjectTable
+from projects.choices import Phase, ProjectTable, phase_label
 from projects.models import Project, YearRecord
 
 from .extensions import PROJECT_EMBEDS, YEAR_RECORD_EMBEDS
 
-PHASE_LABELS = {p.value: str(p.label) for p in Phase}
 STATE_LABELS = {s.value: str(s.label) for s in ReviewState}
-TABLE_LABELS = {t.value: t.label for t in ProjectTable}
+TABLE_LABELS = {t.value: str(t.label) for t in ProjectTable}
 
 
 def _datetime(value):
@@ -36,10 +40,8 @@ def _datetime(value):
 
 
 def _phase_label(phase: str, year: int, start_year: int) -> str:
-    """在建 is 新开工 in the project's first year, 续建 after (as the plan says)."""
-    if phase == Phase.UNDER_CONSTRUCTION:
-        return gettext("新开工") if year == start_year else gettext("续建")
-    return PHASE_LABELS.get(phase, gettext("未填报"))
+    """The words of every page: 在建（新开工） in the first year, 在建（续建） after."""
+    return phase_label(phase or "", year=year, start_year=start_year)
 
 
 class StrictInputMixin:
@@ -69,26 +71,59 @@ class ProjectYearRecordSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     state = serializers.ChoiceField(choices=ReviewState.choices)
     state_display = serializers.CharField()
-    phase = serializers.ChoiceField(choices=Phase.choices, allow_blank=True)
+    phase = OptionalChoiceField(
+        choices=Phase.choices, help_text=_("本年度阶段；未填报时为 null")
+    )
     phase_display = serializers.CharField(
-        help_text=_("如“新开工”“续建”；未填报时为“未填报”")
+        help_text=_("如“在建（新开工）”“在建（续建）”；未填报时为“未填报”")
     )
     due_date = serializers.DateField()
 
 
 def attach_clusters(rows: list[dict]) -> list[dict]:
-    """Give each project row its clusters, for all rows in one query."""
+    """Give each project row its clusters, for all rows in one query.
+
+    Rows that carry them already (``cluster_list``, aggregated in the row's
+    own query on PostgreSQL) cost no query.
+    """
+    if rows and "cluster_list" in rows[0]:
+        for row in rows:
+            row["clusters"] = row["cluster_list"] or []
+        return rows
     by_project = {row["id"]: row for row in rows}
     for row in rows:
         row["clusters"] = []
-    links = (
-        Project.clusters.through.objects.filter(project_id__in=list(by_project))
-        .order_by("cluster__number")
-        .values_list("project_id", "cluster__code", "cluster__name")
-    )
-    for project_id, code, name in links:
-        by_project[project_id]["clusters"].append({"code": code, "name": name})
+    for link in _cluster_links(list(by_project)):
+        by_project[link["project_id"]]["clusters"].append(
+            {"code": link["code"], "name": link["name"]}
+        )
     return rows
+
+
+# Where the page's project ids go in the compiled cluster query (PostgreSQL).
+IDS_MARKER = "\x00project-ids"
+_cluster_queries = compiled_cache(size=4)
+
+
+def _cluster_links(project_ids: list[int]) -> list[dict]:
+    """The clusters of these projects, in plan order: one query.
+
+    On PostgreSQL the query is compiled once and takes the ids as one array
+    (``= ANY(%s)``): a page pays for its SQL, not for building it.
+    """
+    links = Project.clusters.through.objects.order_by("cluster__number").values(
+        "project_id", code=F("cluster__code"), name=F("cluster__name")
+    )
+    if connection.vendor != "postgresql":
+        return list(links.filter(project_id__in=project_ids))
+    compiled = _cluster_queries(
+        connection.vendor,
+        lambda: CompiledQuery(
+            links.filter(EqualsAny(F("project_id"), Value(IDS_MARKER))),
+            ids=IDS_MARKER,
+        ),
+    )
+    return compiled.rows(ids=project_ids)
 
 
 class ProjectListSerializer(serializers.ListSerializer):
@@ -106,10 +141,8 @@ class ProjectSerializer(serializers.Serializer):
     code = serializers.CharField(help_text=_("项目编码，如 t3-072"))
     url = serializers.URLField()
     name = serializers.CharField(help_text=_("项目名称"))
-    table = serializers.ChoiceField(
-        choices=[label for label in TABLE_LABELS.values()],
-        help_text=_("项目表：表1…表7"),
-    )
+    table = serializers.IntegerField(help_text=_("项目表在规划中的序号，如 1"))
+    table_display = serializers.CharField(help_text=_("项目表的名称：表1…表7"))
     number = serializers.IntegerField(help_text=_("表内序号（每表从 1 起）"))
     sector = serializers.CharField(help_text=_("产业编码"))
     sector_name = serializers.CharField()
@@ -122,10 +155,10 @@ class ProjectSerializer(serializers.Serializer):
     start_year = serializers.IntegerField()
     end_year = serializers.IntegerField()
     content = serializers.CharField(help_text=_("建设规模及内容"))
-    phase = serializers.ChoiceField(
-        choices=Phase.choices, allow_blank=True, help_text=_("当前阶段；空为未填报")
+    phase = OptionalChoiceField(
+        choices=Phase.choices, help_text=_("当前阶段；未填报时为 null")
     )
-    phase_display = serializers.CharField()
+    phase_display = serializers.CharField(help_text=_("未填报时为“未填报”"))
     year_record = ProjectYearRecordSerializer(
         allow_null=True,
         help_text=_("本年度（或 ?year= 指定年度）的年度记录；没有时为 null"),
@@ -133,8 +166,16 @@ class ProjectSerializer(serializers.Serializer):
     overdue = serializers.BooleanField(
         help_text=_("逾期：到开工年仍在前期、过完工年未完成，或有逾期未报的年度记录")
     )
-    version = serializers.IntegerField(help_text=_("版本号，即 ETag"))
-    updated_at = serializers.DateTimeField()
+    version = serializers.IntegerField(
+        help_text=_("版本号：ETag 的前半部分，修改时 If-Match 检查它")
+    )
+    updated_at = serializers.DateTimeField(help_text=_("项目本身最近一次修改"))
+    modified_at = serializers.DateTimeField(
+        help_text=_(
+            "项目及其嵌入内容（年度记录、档案、红绿灯）最近一次变化；"
+            "updated_since 按它筛选"
+        )
+    )
     year_records_url = serializers.URLField()
     history_url = serializers.URLField()
 
@@ -168,7 +209,7 @@ class ProjectSerializer(serializers.Serializer):
                 "year": year,
                 "state": row["record_state"],
                 "state_display": STATE_LABELS[row["record_state"]],
-                "phase": phase,
+                "phase": phase or None,
                 "phase_display": _phase_label(phase, year, row["start_year"]),
                 "due_date": row["record_due_date"].isoformat(),
             }
@@ -176,7 +217,8 @@ class ProjectSerializer(serializers.Serializer):
             "code": code,
             "url": f"{base}{code}/",
             "name": row["name"],
-            "table": TABLE_LABELS[row["table"]],
+            "table": row["table"],
+            "table_display": TABLE_LABELS[row["table"]],
             "number": row["number"],
             "sector": row["sector_code"],
             "sector_name": row["sector_name"],
@@ -189,13 +231,16 @@ class ProjectSerializer(serializers.Serializer):
             "start_year": row["start_year"],
             "end_year": row["end_year"],
             "content": row["content"],
-            "phase": row["phase"],
-            "phase_display": PHASE_LABELS.get(row["phase"], gettext("未填报")),
+            "phase": row["phase"] or None,
+            "phase_display": _phase_label(
+                row["phase"], timezone.localdate().year, row["start_year"]
+            ),
             "year_record": year_record,
             "overdue": bool(row["is_overdue"]),
             **PROJECT_EMBEDS.represent(row),
             "version": row["version"],
             "updated_at": _datetime(row["updated_at"]),
+            "modified_at": _datetime(row["modified_at"]),
             "year_records_url": f"{records}?project={code}",
             "history_url": f"{base}{code}/history/",
         }
@@ -218,6 +263,12 @@ class ProjectUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
         many=True,
         queryset=Cluster.objects.filter(plan__is_current=True),
     )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text=_("变更原因：移动项目（改县区、产业或责任单位）时必填，记入变更记录"),
+    )
 
     class Meta:
         model = Project
@@ -231,11 +282,14 @@ class ProjectUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
             "start_year",
             "end_year",
             "content",
+            "reason",
         ]
 
     def service_data(self) -> dict:
         data = {}
         for name, value in self.validated_data.items():
+            if name == "reason":
+                continue
             if name in ("district", "sector", "department"):
                 data[f"{name}_id"] = value.pk
             elif name == "clusters":
@@ -248,7 +302,11 @@ class ProjectUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
 class ProjectPhaseSerializer(StrictInputMixin, serializers.Serializer):
     phase = serializers.ChoiceField(choices=Phase.choices, help_text=_("新的阶段"))
     reason = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text=_("停缓建或取消时必填")
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=SHORT_TEXT,
+        help_text=_("停缓建或取消时必填"),
     )
 
 
@@ -259,16 +317,34 @@ class YearRecordSerializer(serializers.ModelSerializer):
     project = serializers.CharField(source="project.code", read_only=True)
     project_name = serializers.CharField(source="project.name", read_only=True)
     district = serializers.CharField(source="project.district.code", read_only=True)
+    district_name = serializers.CharField(
+        source="project.district.name", read_only=True
+    )
     sector = serializers.CharField(source="project.sector.code", read_only=True)
+    sector_name = serializers.CharField(source="project.sector.name", read_only=True)
     state_display = serializers.CharField(source="get_state_display", read_only=True)
-    phase = serializers.ChoiceField(
+    phase = OptionalChoiceField(
         choices=Phase.choices,
-        allow_blank=True,
         read_only=True,
-        help_text=_("本年度末项目所处阶段；空为未填报"),
+        help_text=_("本年度末项目所处阶段；未填报时为 null"),
     )
     phase_display = serializers.CharField(
-        source="phase_label", read_only=True, help_text=_("新开工/续建/…；空为未填报")
+        source="phase_label",
+        read_only=True,
+        help_text=_("在建（新开工）/在建（续建）/…；未填报时为“未填报”"),
+    )
+    progress = OptionalTextField(read_only=True, help_text=_("进展情况；空为 null"))
+    problems = OptionalTextField(read_only=True, help_text=_("存在问题；空为 null"))
+    next_steps = OptionalTextField(read_only=True, help_text=_("下一步计划；空为 null"))
+    return_reason = OptionalTextField(
+        read_only=True, help_text=_("最近一次退回的原因；没有时为 null")
+    )
+    modified_at = serializers.DateTimeField(
+        read_only=True,
+        help_text=_(
+            "记录及其显示的内容（所属项目、进度更新）最近一次变化；"
+            "updated_since 按它筛选"
+        ),
     )
     overdue = serializers.SerializerMethodField(
         help_text=_("逾期未报（未提交且已过截止日）")
@@ -286,7 +362,9 @@ class YearRecordSerializer(serializers.ModelSerializer):
             "project",
             "project_name",
             "district",
+            "district_name",
             "sector",
+            "sector_name",
             "year",
             "state",
             "state_display",
@@ -308,6 +386,7 @@ class YearRecordSerializer(serializers.ModelSerializer):
             "version",
             "created_at",
             "updated_at",
+            "modified_at",
             "history_url",
         ]
         read_only_fields = fields
@@ -353,17 +432,17 @@ class YearRecordUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
         required=False,
         allow_blank=True,
         write_only=True,
+        max_length=SHORT_TEXT,
         help_text=_("阶段变为停缓建或取消时必填"),
     )
+    # Texts a clerk may clear: null (as they read) or "".
+    progress = OptionalTextField(required=False, help_text=_("进展情况"))
+    problems = OptionalTextField(required=False, help_text=_("存在问题"))
+    next_steps = OptionalTextField(required=False, help_text=_("下一步计划"))
 
     class Meta:
         model = YearRecord
         fields = [*services.YEAR_RECORD_FIELDS, "reason"]
-        extra_kwargs = {
-            "progress": {"allow_blank": True},
-            "problems": {"allow_blank": True},
-            "next_steps": {"allow_blank": True},
-        }
 
     def service_data(self) -> tuple[dict, str]:
         data = dict(self.validated_data)
@@ -372,7 +451,9 @@ class YearRecordUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
 
 
 class ReasonSerializer(StrictInputMixin, serializers.Serializer):
-    reason = serializers.CharField(help_text=_("原因（必填），会记入变更记录"))
+    reason = serializers.CharField(
+        max_length=SHORT_TEXT, help_text=_("原因（必填），会记入变更记录")
+    )
 
 
 class NoBodySerializer(serializers.Serializer):

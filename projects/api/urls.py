@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from portfolio.api.routers import PortfolioRouter
 
 from .views import ProjectViewSet, YearRecordViewSet
 
-router = SimpleRouter()
+router = PortfolioRouter()
 router.register("projects", ProjectViewSet, basename="project")
 router.register("year-records", YearRecordViewSet, basename="yearrecord")
 

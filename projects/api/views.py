@@ -8,19 +8,20 @@ transaction, so that nothing is half-written.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     ExpressionWrapper,
     F,
     FilteredRelation,
+    JSONField,
+    OuterRef,
     Q,
+    Subquery,
 )
-from django.shortcuts import get_object_or_404
+from django.db.models.functions import JSONObject
+from django.http import Http404
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +33,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from portfolio import review
@@ -44,9 +46,12 @@ from portfolio.api.base import (
     with_etag,
 )
 from portfolio.api.export import Column
+from portfolio.api.pagination import StandardPagination, SyncPagination
 from portfolio.api.serializers import HistoryEntrySerializer
 from portfolio.choices import ReviewAction, ReviewState
+from portfolio.compiled import CompiledQuery, compiled_cache
 from portfolio.models import AuditEntry
+from portfolio.sync import modified_expression
 from projects import services
 from projects.filtersets import (
     ProjectFilterSet,
@@ -86,10 +91,12 @@ RECORD_ORDER = ["project__plan_id", "project__table", "project__number", "year"]
 def _record_year(request) -> int:
     """The year whose record each project embeds: ``?year=`` or the current one."""
     value = request.query_params.get("year", "") if request is not None else ""
+    if not value:
+        return timezone.localdate().year
     # Four ASCII digits at most: "²".isdigit() is true and int("²") raises.
     if value.isascii() and value.isdigit() and len(value) <= 4:
         return int(value)
-    return timezone.localdate().year
+    raise ValidationError({"year": [_("年度应为整数，如 2026。")]})
 
 
 def project_queryset(scope):
@@ -97,13 +104,40 @@ def project_queryset(scope):
     return Project.objects.filter(scope.project_q()).order_by(*PROJECT_ORDER)
 
 
-def project_decorate(queryset, *, year: int, today):
+def _cluster_list(inline: bool):
+    """The project's clusters as a JSON list in the row itself (PostgreSQL).
+
+    For one project: one statement for it and its clusters, one round trip to
+    the database instead of two. Not for pages: PostgreSQL would aggregate
+    them for every row skipped by ``OFFSET`` too; a page (and SQLite) gets its
+    clusters in one more query (``attach_clusters``).
+    """
+    if not inline or connection.vendor != "postgresql":
+        return {}
+    from django.contrib.postgres.aggregates import JSONBAgg
+
+    links = (
+        Project.clusters.through.objects.filter(project_id=OuterRef("pk"))
+        .order_by()
+        .values("project_id")
+        .annotate(
+            items=JSONBAgg(
+                JSONObject(code=F("cluster__code"), name=F("cluster__name")),
+                order_by=F("cluster__number"),
+            )
+        )
+        .values("items")
+    )
+    return {"cluster_list": Subquery(links, output_field=JSONField())}
+
+
+def project_decorate(queryset, *, year: int, today, clusters_inline: bool = False):
     """The rows a reader sees, as plain values: the list's hot path.
 
     One query: district, sector and department joined, the year's record
     joined through a filtered relation, overdue computed in SQL, and what the
-    registered embeds annotate (``extensions``). The clusters of a whole page
-    come in one more query (``attach_clusters``).
+    registered embeds annotate (``extensions``); the clusters too when asked
+    (``_cluster_list``).
     """
     return queryset.annotate(
         record=FilteredRelation("year_records", condition=Q(year_records__year=year))
@@ -121,10 +155,39 @@ def project_decorate(queryset, *, year: int, today):
         record_phase=F("record__phase"),
         record_due_date=F("record__due_date"),
         **PROJECT_EMBEDS.annotations(),
+        **_cluster_list(clusters_inline),
         is_overdue=ExpressionWrapper(
             project_overdue_q(today), output_field=BooleanField()
         ),
+        modified_at=modified_expression(Project, PROJECT_EMBEDS.modified_paths()),
     )
+
+
+# A value no project code can take: where the code goes in the compiled detail.
+CODE_MARKER = "\x00project-code"
+_detail_queries = compiled_cache()
+
+
+def project_detail_row(scope, code: str, *, year: int, today) -> dict | None:
+    """One project as ``project_decorate`` shows it, or None (not in ``scope``).
+
+    The detail's hot path: the query is compiled once per scope, year and day
+    (``portfolio.compiled``) and run with the code, in one round trip.
+    """
+    compiled = _detail_queries(
+        (connection.vendor, scope, year, today, PROJECT_EMBEDS.version),
+        lambda: CompiledQuery(
+            project_decorate(
+                project_queryset(scope).filter(code=CODE_MARKER).order_by(),
+                year=year,
+                today=today,
+                clusters_inline=True,
+            ),
+            code=CODE_MARKER,
+        ),
+    )
+    rows = compiled.rows(code=code)
+    return rows[0] if rows else None
 
 
 def year_record_queryset(scope):
@@ -133,6 +196,11 @@ def year_record_queryset(scope):
         .select_related("project", "project__district", "project__sector")
         .prefetch_related(*YEAR_RECORD_EMBEDS.prefetch())
         .defer("project__seed")
+        .annotate(
+            modified_at=modified_expression(
+                YearRecord, YEAR_RECORD_EMBEDS.modified_paths()
+            )
+        )
         .order_by(*RECORD_ORDER)
     )
 
@@ -159,7 +227,7 @@ class HistoryMixin:
 
 
 PROJECT_EXPORT = [
-    Column(_("项目表"), "table"),
+    Column(_("项目表"), "table_display"),
     Column(_("序号"), "number", "number"),
     Column(_("项目名称"), "name"),
     Column(_("县区"), "district_name"),
@@ -184,45 +252,59 @@ PROJECT_EXPORT = [
 
 @extend_schema_view(
     list=extend_schema(
-        tags=[_("项目")],
+        tags=["projects"],
         summary=_("重大项目列表"),
         description=_(
-            "可按产业、县区、集聚区、阶段、年度、逾期等筛选；"
-            "?format=csv|xlsx 导出整个筛选结果。"
+            "可按产业、县区、集聚区、阶段、年度、逾期等筛选；每页带 sync_token，"
+            "用于增量同步（updated_since）。导出见 export.csv / export.xlsx。"
         ),
-        parameters=[schema.FORMAT],
         responses=schema.list_responses(ProjectSerializer),
     ),
     retrieve=extend_schema(
-        tags=[_("项目")],
+        tags=["projects"],
         summary=_("单个项目"),
-        description=_("响应头 ETag 为项目版本，修改时放入 If-Match。"),
+        description=_(
+            "响应头 ETag（版本-内容摘要）：修改时放入 If-Match；"
+            "再次读取时放入 If-None-Match，内容未变则返回 304。"
+        ),
         parameters=[
             OpenApiParameter(
                 "year",
                 OpenApiTypes.INT,
                 description=_("嵌入该年度的年度记录（默认本年）"),
-            )
+            ),
+            schema.IF_NONE_MATCH,
+            schema.ETAG,
         ],
-        responses={200: ProjectSerializer, **schema.READ_ERRORS},
+        responses={
+            200: ProjectSerializer,
+            304: schema.NOT_MODIFIED,
+            400: schema.BAD_QUERY,
+            **schema.READ_ERRORS,
+        },
     ),
     partial_update=extend_schema(
-        tags=[_("项目")],
+        tags=["projects"],
         summary=_("修改项目信息"),
         description=_(
-            "只修改请求中给出的字段；填报员只能修改本单位项目，"
-            "且不能把项目移出自己（或凭据）的负责范围。"
+            "只修改请求中给出的字段；填报员（及填报员角色的凭据）"
+            "只能修正本单位项目的名称、年限、内容等描述。"
+            "改县区、产业或责任单位即移动项目：须督查员或管理员角色，"
+            "须同时负责原处和新处，并填写 reason；"
+            "项目未解除的通知随项目转给新的负责人。"
         ),
-        parameters=[schema.IF_MATCH],
+        parameters=[schema.IF_MATCH, schema.ETAG],
         request=ProjectUpdateSerializer,
         responses={200: ProjectSerializer, **schema.WRITE_ERRORS},
     ),
+    **schema.export_schemas(tag="projects", name="projects", noun=_("重大项目")),
 )
 class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
     """The plan's major projects (表1–表7) and those added since."""
 
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilterSet
+    pagination_class = SyncPagination
     lookup_field = "code"
     lookup_value_regex = r"[-\w]+"
     http_method_names = ["get", "patch", "post", "head", "options"]
@@ -244,41 +326,38 @@ class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
         return self.decorate(self.list_queryset()).get(pk=project.pk)
 
     def retrieve(self, request, *args, **kwargs):
-        project = get_object_or_404(
-            self.decorate(self.list_queryset()), code=kwargs["code"]
+        project = project_detail_row(
+            self.access.scope,
+            kwargs["code"],
+            year=_record_year(request),
+            today=timezone.localdate(),
         )
+        if project is None:
+            raise Http404
         return with_etag(Response(self.get_serializer(project).data), project)
 
     def partial_update(self, request, *args, **kwargs):
         project = self.get_object()
         serializer = ProjectUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        data = serializer.service_data()
-        access = self.access
-        if access.client is not None:
-            after = SimpleNamespace(
-                district_id=data.get("district_id", project.district_id),
-                sector_id=data.get("sector_id", project.sector_id),
-            )
-            if not access.scope.covers_project(after):
-                raise PermissionDenied(_("不能把项目移出该凭据的负责范围。"))
         services.project_update(
             project=project,
-            actor=access.actor,
-            data=data,
+            actor=self.access.actor,
+            data=serializer.service_data(),
             expected_version=expected_version(request, project.version),
+            reason=serializer.validated_data.get("reason", ""),
         )
         fresh = self._fresh(project)
         return with_etag(Response(self.get_serializer(fresh).data), fresh)
 
     @extend_schema(
-        tags=[_("项目")],
+        tags=["projects"],
         summary=_("变更项目阶段"),
         description=_(
             "通过项目最新年度的记录变更阶段（该记录须为填报中或已退回）。"
             "阶段变更须符合阶段规则；停缓建、取消须填写原因。"
         ),
-        parameters=[schema.IF_MATCH],
+        parameters=[schema.IF_MATCH, schema.ETAG],
         request=ProjectPhaseSerializer,
         responses={200: ProjectSerializer, **schema.WRITE_ERRORS},
         examples=[
@@ -318,12 +397,17 @@ class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
         return with_etag(Response(self.get_serializer(fresh).data), fresh)
 
     @extend_schema(
-        tags=[_("项目")],
+        tags=["projects"],
         summary=_("项目变更记录"),
         description=_("项目本身及其各年度记录的变更：谁、何时、改了什么、原因。"),
         responses={200: HistoryEntrySerializer(many=True), **schema.READ_ERRORS},
     )
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        filterset_class=None,
+        pagination_class=StandardPagination,
+    )
     def history(self, request, *args, **kwargs):
         return self._history_response(self.get_object())
 
@@ -344,8 +428,8 @@ class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
 RECORD_EXPORT = [
     Column(_("项目编码"), "project"),
     Column(_("项目名称"), "project_name"),
-    Column(_("县区"), "district"),
-    Column(_("产业"), "sector"),
+    Column(_("县区"), "district_name"),
+    Column(_("产业"), "sector_name"),
     Column(_("年度"), "year", "number"),
     Column(_("审核状态"), "state_display"),
     Column(_("年度阶段"), "phase_display"),
@@ -365,14 +449,14 @@ RECORD_EXPORT = [
 
 def _action_schema(summary: str, description: str, *, reason: bool):
     return extend_schema(
-        tags=[_("年度记录")],
+        tags=["year-records"],
         summary=summary,
         description=format_lazy(
             "{}{}",
             description,
             _(" 状态不允许时返回 409（先于请求体检查），并列出允许的操作。"),
         ),
-        parameters=[schema.IF_MATCH],
+        parameters=[schema.IF_MATCH, schema.ETAG],
         request=ReasonSerializer if reason else None,
         responses={200: YearRecordSerializer, **schema.WRITE_ERRORS},
         examples=(
@@ -391,23 +475,33 @@ def _action_schema(summary: str, description: str, *, reason: bool):
 
 @extend_schema_view(
     list=extend_schema(
-        tags=[_("年度记录")],
+        tags=["year-records"],
         summary=_("年度记录列表"),
-        description=_("每个项目每年一条；?format=csv|xlsx 导出整个筛选结果。"),
-        parameters=[schema.FORMAT],
+        description=_(
+            "每个项目每年一条；每页带 sync_token，用于增量同步（updated_since）。"
+            "导出见 export.csv / export.xlsx。"
+        ),
         responses=schema.list_responses(YearRecordSerializer),
     ),
     retrieve=extend_schema(
-        tags=[_("年度记录")],
+        tags=["year-records"],
         summary=_("单条年度记录"),
-        description=_("响应头 ETag 为记录版本，修改或审核时放入 If-Match。"),
-        responses={200: YearRecordSerializer, **schema.READ_ERRORS},
+        description=_(
+            "响应头 ETag（版本-内容摘要）：修改或审核时放入 If-Match；"
+            "再次读取时放入 If-None-Match，内容未变则返回 304。"
+        ),
+        parameters=[schema.IF_NONE_MATCH, schema.ETAG],
+        responses={
+            200: YearRecordSerializer,
+            304: schema.NOT_MODIFIED,
+            **schema.READ_ERRORS,
+        },
     ),
     partial_update=extend_schema(
-        tags=[_("年度记录")],
+        tags=["year-records"],
         summary=_("填报年度数据"),
         description=_("只修改请求中给出的字段；记录须为填报中或已退回（否则 409）。"),
-        parameters=[schema.IF_MATCH],
+        parameters=[schema.IF_MATCH, schema.ETAG],
         request=YearRecordUpdateSerializer,
         responses={200: YearRecordSerializer, **schema.WRITE_ERRORS},
         examples=[
@@ -424,12 +518,16 @@ def _action_schema(summary: str, description: str, *, reason: bool):
             )
         ],
     ),
+    **schema.export_schemas(
+        tag="year-records", name="year_records", noun=_("年度记录")
+    ),
 )
 class YearRecordViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
     """Year records (年度记录) and their review workflow."""
 
     serializer_class = YearRecordSerializer
     filterset_class = YearRecordFilterSet
+    pagination_class = SyncPagination
     http_method_names = ["get", "patch", "post", "head", "options"]
     export_name = "year-records"
     export_columns = RECORD_EXPORT
@@ -514,11 +612,16 @@ class YearRecordViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet
         )
 
     @extend_schema(
-        tags=[_("年度记录")],
+        tags=["year-records"],
         summary=_("年度记录变更记录"),
         responses={200: HistoryEntrySerializer(many=True), **schema.READ_ERRORS},
     )
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(
+        detail=True,
+        methods=["get"],
+        filterset_class=None,
+        pagination_class=StandardPagination,
+    )
     def history(self, request, *args, **kwargs):
         return self._history_response(self.get_object())
 

@@ -62,6 +62,8 @@ ROLE_PERMISSIONS = {
         "portfolio.view_department",
         "portfolio.view_auditentry",
         "projects.view_project",
+        # To move a project (district, sector, department) on its page.
+        "projects.change_project",
         "projects.view_yearrecord",
         "projects.change_yearrecord",
         "indicators.view_indicator",

@@ -28,13 +28,14 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.choices import AuditAction
+from portfolio.authorization import person_of
+from portfolio.choices import AuditAction, Role
 from portfolio.selectors import user_scope
 from portfolio.services import Actor, audit_log
 from projects.dossier.choices import AttachmentKind
 from projects.dossier.models import Attachment, ProgressUpdate
 from projects.models import Project
-from projects.services import _authorize, _is_person
+from projects.services import _authorize
 
 THUMBNAIL_SIZE = (320, 320)
 
@@ -98,7 +99,8 @@ def _sniff_zip(fileobj) -> FileType | None:
 def sniff(fileobj) -> FileType | None:
     """The allowed type of ``fileobj`` judged from its bytes, or None.
 
-    Reads from the start and leaves the file at the start again.
+    Reads from the start and leaves the file at the start again. Raises
+    ``ValidationError`` for an image over the pixel cap (``image_pixels_check``).
     """
     fileobj.seek(0)
     head = fileobj.read(16)
@@ -122,8 +124,29 @@ def sniff(fileobj) -> FileType | None:
     return found
 
 
+def _too_many_pixels(size: tuple[int, int] | None = None) -> ValidationError:
+    limit = settings.PORTFOLIO_IMAGE_MAX_PIXELS
+    message = _(
+        "图片像素过多（上限 %(limit)s 万像素），可能是异常文件，已拒绝；"
+        "请缩小尺寸后重新上传。"
+    ) % {"limit": f"{limit / 10_000:g}"}
+    if size is not None:
+        message += _("（本图 %(width)s×%(height)s 像素）") % {
+            "width": size[0],
+            "height": size[1],
+        }
+    return ValidationError({"file": message})
+
+
 def _image_is_sound(fileobj, expected: FileType) -> bool:
-    """Pillow agrees on the format and the image decodes (no decompression bomb)."""
+    """Pillow agrees on the format and the stream is intact; not decoded.
+
+    ``Image.open`` reads only the header: the width and height are checked
+    against ``PORTFOLIO_IMAGE_MAX_PIXELS`` before any pixel is decoded, so a
+    small file that would unpack to gigabytes (a decompression bomb) is refused
+    at once. ``Image.MAX_IMAGE_PIXELS`` is set to the same cap (``DossierConfig``):
+    Pillow itself refuses anything twice as large in ``open``.
+    """
     from PIL import Image
 
     try:
@@ -132,7 +155,14 @@ def _image_is_sound(fileobj, expected: FileType) -> bool:
             with Image.open(fileobj) as image:
                 if image.format != expected.pillow_format:
                     return False
+                width, height = image.size
+                if width * height > settings.PORTFOLIO_IMAGE_MAX_PIXELS:
+                    raise _too_many_pixels((width, height))
                 image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_many_pixels() from exc
+    except ValidationError:
+        raise
     except Exception:  # noqa: BLE001 - any decoder failure means "not an image"
         return False
     finally:
@@ -141,13 +171,21 @@ def _image_is_sound(fileobj, expected: FileType) -> bool:
 
 
 def _thumbnail(fileobj) -> ContentFile | None:
+    """A JPEG of at most ``THUMBNAIL_SIZE``, decoded as small as the format allows.
+
+    ``draft`` lets a JPEG decode at 1/2 to 1/8 scale, and ``thumbnail`` reduces
+    in steps (``reducing_gap``) before resampling; the image was checked against
+    the pixel cap before. Turning by the EXIF orientation comes last, on the
+    small image, not on a full-size copy.
+    """
     from PIL import Image, ImageOps
 
     fileobj.seek(0)
     try:
         with Image.open(fileobj) as image:
+            image.draft("RGB", THUMBNAIL_SIZE)
+            image.thumbnail(THUMBNAIL_SIZE, reducing_gap=2.0)
             image = ImageOps.exif_transpose(image)
-            image.thumbnail(THUMBNAIL_SIZE)
             if image.mode not in ("RGB", "L"):
                 image = image.convert("RGB")
             out = io.BytesIO()
@@ -186,8 +224,10 @@ def attachment_check(upload: File, kind: str) -> tuple[FileType, int, str]:
     """Check an upload by its content; return (type, size, sha256) or refuse.
 
     Refused: over ``settings.PROJECTS_ATTACHMENT_MAX_BYTES``; content of no
-    allowed type (an executable, a plain zip, a macro document…); a name whose
-    extension is not the content's; a photo that is not an image.
+    allowed type (an executable, a plain zip, a macro document…); an image of
+    more than ``settings.PORTFOLIO_IMAGE_MAX_PIXELS`` pixels (judged from its
+    header, before decoding); a name whose extension is not the content's; a
+    photo that is not an image.
     """
     limit = settings.PROJECTS_ATTACHMENT_MAX_BYTES
     declared = getattr(upload, "size", None)
@@ -237,7 +277,7 @@ def attachment_add(
     The file is checked by content, stored under a random name, and (for images)
     given a thumbnail; the history row names the original file.
     """
-    _authorize(actor, project, role="clerk")
+    _authorize(actor, project, role=Role.CLERK)
     if progress_update is not None and progress_update.year_record.project_id != (
         project.pk
     ):
@@ -253,7 +293,7 @@ def attachment_add(
         content_type=found.mime,
         size=size,
         sha256=sha256,
-        uploaded_by=actor if _is_person(actor) else None,
+        uploaded_by=person_of(actor),
     )
     attachment.full_clean(exclude=["file", "thumbnail"])
     stem = uuid.uuid4().hex
@@ -295,7 +335,7 @@ def attachment_delete(
 ) -> None:
     """Remove an attachment; its files go once the deletion is committed."""
     attachment = Attachment.objects.select_related("project").get(pk=attachment.pk)
-    _authorize(actor, attachment.project, role="clerk")
+    _authorize(actor, attachment.project, role=Role.CLERK)
     storage = attachment.file.storage
     names = [attachment.file.name, attachment.thumbnail.name]
     audit_log(

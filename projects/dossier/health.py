@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Min, QuerySet
 from django.dispatch import Signal
@@ -36,10 +36,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.choices import AuditAction
-from portfolio.selectors import is_supervisor
+from portfolio.authorization import authorize
+from portfolio.choices import AuditAction, Role
 from portfolio.services import Actor, audit_log, diff, snapshot
-from projects.choices import DONE_PHASES, HealthLight, Phase
+from projects.choices import DONE_PHASES, HealthLight, phase_label
 from projects.dossier.choices import (
     HEALTH_ORDER,
     PROGRESS_EXEMPT_PHASES,
@@ -149,7 +149,8 @@ def _measure(
         if facts.phase in DONE_PHASES or today.year <= facts.end_year:
             return None
         years = today.year - facts.end_year
-        phase = Phase(facts.phase).label if facts.phase else _("未填报")
+        # Past its end year a project is never in its first year: 在建（续建）.
+        phase = phase_label(facts.phase, year=today.year, start_year=facts.end_year)
         return Decimal(years), str(
             _("计划 %(end)s 年完工，已超期 %(years)s 年仍未完成（当前阶段：%(phase)s）")
         ) % {"end": facts.end_year, "years": years, "phase": phase}
@@ -245,16 +246,29 @@ def health_for(
     return {pk: judge(item, rules, today) for pk, item in facts.items()}
 
 
-def on_project_turned_red(project_ids: list[int]) -> None:
+def on_project_turned_red(project_ids: list[int], today: dt.date | None = None) -> None:
     """Hook called once, after commit, with the projects that have just turned red.
 
-    Sends ``project_turned_red``; the alerts app's receiver opens one notice for
-    each of the project's supervisors (the dossier may not import the alerts).
+    Sends ``project_turned_red`` (with the day of the refresh, which
+    ``scan_deadlines --today`` sets); the alerts app's receiver opens one notice
+    for each of the project's supervisors (the dossier may not import the alerts).
     """
     if not project_ids:
         return
     logger.info("projects turned red: %s", project_ids)
-    project_turned_red.send(sender=ProjectHealth, project_ids=list(project_ids))
+    project_turned_red.send(
+        sender=ProjectHealth, project_ids=list(project_ids), today=today
+    )
+
+
+def _moment_of(today: dt.date, now: dt.datetime) -> dt.datetime:
+    """When a light that changes in a refresh ``today`` changed: now, or, for a
+    replayed day (``scan_deadlines --today``), that day at the present time."""
+    if today == timezone.localdate(now):
+        return now
+    return timezone.make_aware(
+        dt.datetime.combine(today, timezone.localtime(now).time())
+    )
 
 
 @transaction.atomic
@@ -273,8 +287,11 @@ def health_refresh(
     project's first light is recorded but is not a turn).
     """
     actor = str(actor) if isinstance(actor, Promise) else actor  # audit wants a str
+    # A system job (the daily scan, the refresh after a write), or a supervisor's.
+    authorize(actor=actor, role=Role.SUPERVISOR, system_job=True)
     today = today or timezone.localdate()
     now = timezone.now()
+    changed_at = _moment_of(today, now)
     projects = Project.objects.all()
     if project_ids is not None:
         projects = projects.filter(pk__in=list(project_ids))
@@ -292,13 +309,20 @@ def health_refresh(
         previous = stored.get(pk)
         before = previous.light if previous else ""
         changed = before != health.light
+        reasons = list(health.reasons)
+        same = previous is not None and not changed and previous.reasons == reasons
         rows.append(
             ProjectHealth(
                 project_id=pk,
                 light=health.light,
-                reasons=list(health.reasons),
+                reasons=reasons,
                 computed_at=now,
-                light_since=previous.light_since if previous and not changed else now,
+                light_since=previous.light_since
+                if previous and not changed
+                else changed_at,
+                changed_at=(previous.changed_at or previous.light_since)
+                if same
+                else now,
             )
         )
         if changed:
@@ -311,7 +335,7 @@ def health_refresh(
         rows,
         update_conflicts=True,
         unique_fields=["project"],
-        update_fields=["light", "reasons", "computed_at", "light_since"],
+        update_fields=["light", "reasons", "computed_at", "light_since", "changed_at"],
     )
     if report.changed:
         for project in Project.objects.filter(pk__in=list(report.changed)):
@@ -325,7 +349,7 @@ def health_refresh(
             )
     if report.turned_red:
         red = sorted(report.turned_red)
-        transaction.on_commit(lambda: on_project_turned_red(red))
+        transaction.on_commit(lambda: on_project_turned_red(red, today))
     return report
 
 
@@ -342,8 +366,11 @@ def health_rule_update(
     unknown = set(data) - set(fields)
     if unknown:
         raise ValidationError({name: _("该字段不能修改。") for name in sorted(unknown)})
-    if actor is not None and not isinstance(actor, str) and not is_supervisor(actor):
-        raise PermissionDenied(_("只有督查员或管理员可以修改红绿灯规则。"))
+    authorize(
+        actor=actor,
+        role=Role.SUPERVISOR,
+        role_refusal=_("只有督查员或管理员可以修改红绿灯规则。"),
+    )
     locked = HealthRule.objects.select_for_update().get(pk=rule.pk)
     before = snapshot(locked, fields)
     for name, value in data.items():

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.choices import ProgressCadence
+from portfolio.fields import SHORT_TEXT, BoundedTextField
 from portfolio.models import Department
 from projects.choices import HealthLight
 from projects.models import Project, YearRecord
@@ -188,14 +189,15 @@ class ProgressUpdate(models.Model):
         _("本年累计完成投资（万元）"),
         help_text=_("1月至本期末累计；低于上期时须说明原因。"),
     )
-    physical_progress = models.TextField(_("形象进度"))
+    physical_progress = BoundedTextField(_("形象进度"))
     percent_complete = models.DecimalField(
         _("形象进度（%）"), max_digits=5, decimal_places=2, validators=_PERCENT
     )
-    problems = models.TextField(_("需协调解决的问题"), blank=True)
-    decrease_reason = models.TextField(
+    problems = BoundedTextField(_("需协调解决的问题"), blank=True)
+    decrease_reason = BoundedTextField(
         _("累计数下降原因"),
         blank=True,
+        max_length=SHORT_TEXT,
         help_text=_("本期累计投资或形象进度低于上期时必填，如统计口径调整。"),
     )
     submitted_at = models.DateTimeField(_("报送时间"))
@@ -259,7 +261,7 @@ class CoordinationProblem(models.Model):
         on_delete=models.SET_NULL,
         related_name="raised_problems",
     )
-    description = models.TextField(_("问题描述"))
+    description = BoundedTextField(_("问题描述"))
     owner_department = models.ForeignKey(
         Department,
         verbose_name=_("牵头协调单位"),
@@ -277,7 +279,7 @@ class CoordinationProblem(models.Model):
     raised_on = models.DateField(_("提出日期"))
     handling_since = models.DateTimeField(_("开始协调时间"), null=True, blank=True)
     solved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
-    resolution = models.TextField(_("解决情况"), blank=True)
+    resolution = BoundedTextField(_("解决情况"), blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -380,7 +382,7 @@ class HealthRule(models.Model):
         choices=[c for c in HealthLight.choices if c[0] != HealthLight.GREEN],
     )
     active = models.BooleanField(_("启用"), default=True)
-    note = models.TextField(_("说明"), blank=True)
+    note = BoundedTextField(_("说明"), blank=True, max_length=SHORT_TEXT)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     UNITS = {
@@ -441,6 +443,9 @@ class ProjectHealth(models.Model):
     reasons = models.JSONField(_("原因"), default=list, blank=True)
     computed_at = models.DateTimeField(_("计算时间"))
     light_since = models.DateTimeField(_("本灯色起始时间"))
+    # When the light or its reasons last changed: what the API's modified_at
+    # reads (computed_at moves every day, even when nothing changed).
+    changed_at = models.DateTimeField(_("最近变化时间"), null=True, blank=True)
 
     class Meta:
         db_table = "projects_projecthealth"

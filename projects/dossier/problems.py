@@ -14,15 +14,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.choices import (
-    AuditAction,
-)
+from portfolio.authorization import Principal, authorize
+from portfolio.choices import AuditAction, Role
 from portfolio.exceptions import StaleWrite
 from portfolio.models import Department
-from portfolio.selectors import is_administrator, is_supervisor, user_scope
 from portfolio.services import Actor, audit_log, diff
 from projects.models import Project
-from projects.services import _is_person
 
 from . import workflow
 from .choices import (
@@ -33,23 +30,70 @@ from .choices import (
 from .health import HEALTH_ACTOR, health_refresh
 from .models import CoordinationProblem, ProgressUpdate
 
+# A due date outside these years is a typing error (1900, 9999), not a plan.
+EARLIEST_DUE_YEAR = 2000
+LATEST_DUE_YEAR = 2100
+
 
 def _authorize_problem(
     actor: Actor | None, problem: CoordinationProblem, role: str
-) -> None:
-    """Scope: whoever covers the project, or belongs to the owning department."""
-    if not _is_person(actor) or is_administrator(actor):
-        return
-    scope = user_scope(actor)
+) -> Principal | None:
+    """Scope: whoever covers the project, or belongs to the owning department.
+
+    A person or a token (``portfolio.authorization``); reopening is a
+    supervisor's act.
+    """
     if role == "supervisor":
-        if not is_supervisor(actor) or not scope.covers_project(problem.project):
-            raise PermissionDenied(_("只有负责该项目的督查员可以执行此操作。"))
-        return
+        return authorize(
+            actor=actor,
+            role=Role.SUPERVISOR,
+            project=problem.project,
+            scope_refusal=_("只有负责该项目的督查员可以执行此操作。"),
+            role_refusal=_("只有负责该项目的督查员可以执行此操作。"),
+        )
+    principal = authorize(actor=actor, role=None)
+    scope = principal.scope
     if not (
         scope.covers_project(problem.project)
-        or problem.owner_department_id in scope.department_ids
+        or scope.covers_department(problem.owner_department_id)
     ):
         raise PermissionDenied(_("该问题不在您的负责范围内。"))
+    return principal
+
+
+def _check_owner(
+    principal: Principal | None, project: Project, owner: Department
+) -> None:
+    """A clerk names as owner its own department or the project's responsible
+    unit; any other department is a supervisor's assignment."""
+    if principal is None or principal.holds(Role.SUPERVISOR):
+        return
+    if owner.pk == project.department_id or principal.scope.covers_department(owner.pk):
+        return
+    raise ValidationError(
+        {
+            "owner_department": _(
+                "牵头协调单位只能是您所在的单位或项目的责任单位；"
+                "交由其他单位协调须由督查员指派。"
+            )
+        }
+    )
+
+
+def _check_due_date(project: Project, due_date: dt.date) -> None:
+    """The due date lies between the project's start (2000 at the earliest)
+    and the end of 2100."""
+    first = max(project.start_year or EARLIEST_DUE_YEAR, EARLIEST_DUE_YEAR)
+    if not dt.date(first, 1, 1) <= due_date <= dt.date(LATEST_DUE_YEAR, 12, 31):
+        raise ValidationError(
+            {
+                "due_date": _(
+                    "要求解决时限须在 %(first)s年1月1日 至 %(last)s年12月31日 之间"
+                    "（不早于项目开工年份）。"
+                )
+                % {"first": first, "last": LATEST_DUE_YEAR}
+            }
+        )
 
 
 @transaction.atomic
@@ -68,8 +112,7 @@ def problem_raise(
     to ``settings.PROJECTS_PROBLEM_DUE_DAYS`` days from today; a supervisor can
     reassign both (``problem_assign``).
     """
-    if _is_person(actor) and not user_scope(actor).covers_project(project):
-        raise PermissionDenied(_("该项目不在您的负责范围内。"))
+    principal = authorize(actor=actor, role=None, project=project)
     today = timezone.localdate()
     problem = CoordinationProblem(
         project=project,
@@ -80,6 +123,8 @@ def problem_raise(
         or today + dt.timedelta(days=settings.PROJECTS_PROBLEM_DUE_DAYS),
         raised_on=today,
     )
+    _check_owner(principal, project, problem.owner_department)
+    _check_due_date(project, problem.due_date)
     problem.full_clean()
     problem.save()
     audit_log(
@@ -135,6 +180,7 @@ def problem_assign(
         locked.owner_department = owner_department
     if due_date is not None:
         locked.due_date = due_date
+    _check_due_date(locked.project, locked.due_date)
     locked.full_clean()
     changes = diff(
         before,

@@ -21,7 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portfolio import review
-from portfolio.choices import AuditAction
+from portfolio.authorization import person_of
+from portfolio.choices import AuditAction, Role
 from portfolio.exceptions import StaleWrite
 from portfolio.selectors import user_scope
 from portfolio.services import Actor, audit_log, diff, snapshot
@@ -33,7 +34,7 @@ from projects.dossier.models import ProgressUpdate, ProjectDossier
 from projects.dossier.problems import problem_raise
 from projects.dossier.selectors import Period, period_parse
 from projects.models import Project, YearRecord
-from projects.services import _authorize, _is_person, year_record_update
+from projects.services import _authorize, year_record_update
 
 # --- Money and people ---------------------------------------------------------
 
@@ -120,7 +121,7 @@ def project_dossier_update(
     unknown = set(data) - set(DOSSIER_FIELDS)
     if unknown:
         raise ValidationError({name: _("该字段不能修改。") for name in sorted(unknown)})
-    _authorize(actor, project, role="clerk")
+    _authorize(actor, project, role=Role.CLERK)
     dossier, _created = ProjectDossier.objects.select_for_update().get_or_create(
         project=project
     )
@@ -379,7 +380,7 @@ def progress_update_submit(
         year_record,
         queryset=YearRecord.objects.select_related("project", "project__plan"),
     )
-    _authorize(actor, record.project, role="clerk")
+    _authorize(actor, record.project, role=Role.CLERK)
     _check_record_open(record)
     cadence = record.project.plan.progress_cadence
     found = period_parse(cadence, period)
@@ -392,7 +393,7 @@ def progress_update_submit(
         period_end=found.end,
         due_date=found.due_date,
         submitted_at=timezone.now(),
-        submitted_by=actor if _is_person(actor) else None,
+        submitted_by=person_of(actor),
     )
     for name, value in data.items():
         value = "" if value is None and name in _TEXT else value
@@ -446,7 +447,7 @@ def progress_update_change(
             "year_record", "year_record__project"
         ),
     )
-    _authorize(actor, locked.year_record.project, role="clerk")
+    _authorize(actor, locked.year_record.project, role=Role.CLERK)
     _check_record_open(locked.year_record)
     before = snapshot(locked, PROGRESS_FIELDS)
     for name, value in data.items():

@@ -35,7 +35,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from portfolio.choices import EDITABLE_STATES, ReviewState
-from projects.choices import Phase, ProjectTable
+from portfolio.spreadsheets import xlsx_text
+from projects.choices import (
+    CONTINUING_LABEL,
+    NEW_START_LABEL,
+    Phase,
+    ProjectTable,
+)
 from projects.models import Project, YearRecord
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -95,11 +101,14 @@ def sheet_write(
     """Write a title row, a frozen header and ``rows``; return the number of rows.
 
     Numbers stay numbers (ints, Decimals); long texts wrap in a capped column and
-    their row grows to show them.
+    their row grows to show them. A text that a spreadsheet would read as a
+    formula (``=…``, ``+…``, ``-…``, ``@…``) is written as a string cell, never a
+    formula (``portfolio.spreadsheets``), so the import reads it back unchanged.
     """
     ncols = len(columns)
-    title = str(title)  # a lazy label is not a cell value
-    ws.cell(row=TITLE_ROW, column=1, value=title).font = Font(bold=True, size=14)
+    xlsx_text(ws.cell(row=TITLE_ROW, column=1, value=str(title))).font = Font(
+        bold=True, size=14
+    )
     ws.cell(row=TITLE_ROW, column=1).alignment = Alignment(horizontal="center")
     if ncols > 1:
         ws.merge_cells(
@@ -108,7 +117,9 @@ def sheet_write(
     ws.row_dimensions[TITLE_ROW].height = 26
     widths = [text_width(column.header) for column in columns]
     for index, column in enumerate(columns, start=1):
-        cell = ws.cell(row=HEADER_ROW, column=index, value=str(column.header))
+        cell = xlsx_text(
+            ws.cell(row=HEADER_ROW, column=index, value=str(column.header))
+        )
         cell.font = Font(bold=True)
         cell.fill = _HEADER_FILL
         cell.border = _BORDER
@@ -124,7 +135,7 @@ def sheet_write(
         ):
             if isinstance(value, Promise):  # a lazy Chinese label
                 value = str(value)
-            cell = ws.cell(row=row, column=index, value=value)
+            cell = xlsx_text(ws.cell(row=row, column=index, value=value))
             cell.border = _BORDER
             if column.kind in _NUMBER_FORMATS:
                 cell.number_format = _NUMBER_FORMATS[column.kind]
@@ -355,17 +366,37 @@ TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
 # a clerk typed).
 PHASE_SYNONYMS: dict[Phase, tuple[str, ...]] = {
     Phase.PREPARING: (_("前期"),),
-    Phase.UNDER_CONSTRUCTION: (_("在建"), _("新开工"), _("续建")),
+    Phase.UNDER_CONSTRUCTION: (
+        _("在建"),
+        str(NEW_START_LABEL),
+        str(CONTINUING_LABEL),
+        _("新开工"),
+        _("续建"),
+    ),
     Phase.COMPLETED: (_("竣工"),),
     Phase.IN_OPERATION: (_("投运"),),
     Phase.SUSPENDED: (_("停缓建"),),
     Phase.CANCELLED: (_("取消"),),
 }
 PHASE_WORDS: dict[str, Phase] = {
-    str(word): phase
+    str(form): phase
     for phase in Phase
-    for word in (*PHASE_SYNONYMS[phase], phase.label)
+    for word in (*PHASE_SYNONYMS[phase], str(phase.label))
+    # As typed, and as the import reads it (NFKC: （续建） becomes (续建)).
+    for form in (str(word), unicodedata.normalize("NFKC", str(word)))
 }
+
+
+def phase_choices() -> list[str]:
+    """The phases a clerk picks from in the template: the words of every page
+    (在建 as 在建（新开工） or 在建（续建））."""
+    words = []
+    for phase in Phase:
+        if phase == Phase.UNDER_CONSTRUCTION:
+            words += [str(NEW_START_LABEL), str(CONTINUING_LABEL)]
+        else:
+            words.append(str(phase.label))
+    return words
 
 
 def template_title(year: int) -> str:
@@ -402,7 +433,7 @@ def _template_values(record: YearRecord) -> list[Any]:
         project.district.name,
         project.period,
         ReviewState(record.state).label,
-        Phase(record.phase).label if record.phase else None,
+        record.phase_label if record.phase else None,
         record.planned_investment,
         record.actual_investment,
         record.percent_complete,
@@ -452,7 +483,7 @@ def template_workbook(records: QuerySet[YearRecord], *, year: int) -> Workbook:
     phase_column = get_column_letter(
         next(i for i, c in enumerate(TEMPLATE_COLUMNS, 1) if c.name == "phase")
     )
-    choices = ",".join(str(p.label) for p in Phase)
+    choices = ",".join(phase_choices())
     validation = DataValidation(
         type="list",
         formula1=f'"{choices}"',
@@ -486,7 +517,7 @@ def _help_sheet(ws: Worksheet, year: int) -> None:
             "系统按校验键核对项目和版本。"
         ),
         gettext("3. 年度阶段可选：%(phases)s（在建也可写新开工、续建）。")
-        % {"phases": gettext("、").join(str(p.label) for p in Phase)},
+        % {"phases": gettext("、").join(phase_choices())},
         gettext(
             "4. 投资单位为万元，形象进度填 0—100 的数字；"
             "全角数字和空格（如１２３）系统会自动转换。"

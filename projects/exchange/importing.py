@@ -520,27 +520,22 @@ def _import_row(sheet_row, key, records, scope, actor, source, result) -> None:
 
 
 def _row_record(sheet_row, key, records, scope, result) -> YearRecord | None:
-    """The year record a row's key names, if it exists and is in the user's scope."""
+    """The year record a row's key names, if it exists and is in the user's scope.
+
+    A project outside the scope gets the very words of a missing one: the import
+    does not tell whether a code exists, as the API's 404 does not.
+    """
     code, year, _version = key
     record = records.get(code)
-    key_column = COLUMNS_BY_NAME["key"]
-    if record is None:
+    if record is None or (
+        scope is not None and not scope.covers_project(record.project)
+    ):
         result.errors.append(
             CellError(
                 gettext("找不到项目 %(code)s 的 %(year)s 年度记录。")
                 % {"code": code, "year": year},
                 row=sheet_row.row,
-                column=key_column,
-            )
-        )
-        return None
-    if scope is not None and not scope.covers_project(record.project):
-        result.errors.append(
-            CellError(
-                gettext("项目“%(name)s”不在您的负责范围内，不能导入。")
-                % {"name": record.project.name},
-                row=sheet_row.row,
-                column=key_column,
+                column=COLUMNS_BY_NAME["key"],
             )
         )
         return None

@@ -24,9 +24,9 @@ from indicators.choices import TargetKind
 from indicators.models import Indicator
 from portfolio.choices import UNSUBMITTED_STATES, ReviewState
 from portfolio.selectors import Scope, current_plan, user_scope
-from projects.choices import FINISHED_PHASES, HealthLight, Phase
+from projects.choices import FINISHED_PHASES, HealthLight, Phase, phase_label
 from projects.models import Project, YearRecord
-from projects.selectors import overdue_year_records
+from projects.selectors import ALL_YEARS, overdue_year_records
 
 try:  # The indicators app judges progress where that work has landed.
     from indicators.progress import indicator_progress
@@ -34,6 +34,8 @@ except ImportError:  # pragma: no cover - depends on the merged apps
     indicator_progress = None
 
 NOT_REPORTED = ""  # a project whose phase nobody has reported yet
+# The same column in the API's JSON, where a key must not be empty.
+NOT_REPORTED_KEY = "not_reported"
 PHASE_COLUMNS: list[tuple[str, str]] = [(str(p), str(p.label)) for p in Phase] + [
     (NOT_REPORTED, gettext_lazy("未填报"))
 ]
@@ -269,7 +271,9 @@ def _past_end_items(projects: QuerySet[Project], today: dt.date) -> list[Overdue
     items = []
     for project in projects.order_by("end_year", "table", "number")[:OVERDUE_LIMIT]:
         since = dt.date(project.end_year, 12, 31)
-        phase = Phase(project.phase).label if project.phase else gettext("未填报")
+        phase = phase_label(
+            project.phase, year=today.year, start_year=project.start_year
+        )
         items.append(
             OverdueItem(
                 "past_end",
@@ -314,6 +318,7 @@ def _overdue_figures(counts: dict[str, int], today: dt.date) -> dict[str, Figure
         "report": Figure(
             counts["report"],
             record_list_url(
+                year=ALL_YEARS,
                 state__in=",".join(str(s) for s in sorted(UNSUBMITTED_STATES)),
                 due_date__lt=today.isoformat(),
             ),
@@ -322,9 +327,14 @@ def _overdue_figures(counts: dict[str, int], today: dt.date) -> dict[str, Figure
             counts["past_end"],
             project_list_url(end_year__lt=today.year, phase__in=not_finished),
         ),
+        # Late to start and past its end year counts as past its end (above).
         "late_start": Figure(
             counts["late_start"],
-            project_list_url(start_year__lte=today.year, phase=Phase.PREPARING.value),
+            project_list_url(
+                start_year__lte=today.year,
+                end_year__gte=today.year,
+                phase=Phase.PREPARING.value,
+            ),
         ),
     }
 
@@ -455,12 +465,20 @@ def _lights(projects) -> list[StateCount]:
 
 
 def dashboard_build(
-    user, *, year: int | None = None, today: dt.date | None = None
+    user,
+    *,
+    year: int | None = None,
+    today: dt.date | None = None,
+    scope: Scope | None = None,
 ) -> Dashboard:
-    """The dashboard of ``user`` (within their scope) for ``year`` (default: now)."""
+    """The dashboard of ``user`` (within their scope) for ``year`` (default: now).
+
+    ``scope`` instead of the user's: an API client's (the API passes the scope
+    of whoever calls, person or external system).
+    """
     today = today or timezone.localdate()
     year = year or today.year
-    scope: Scope = user_scope(user)
+    scope = scope if scope is not None else user_scope(user)
     projects = Project.objects.filter(scope.project_q())
     records = YearRecord.objects.filter(scope.project_q("project__"))
 
@@ -542,13 +560,16 @@ def dashboard_summary(dashboard: Dashboard) -> dict[str, Any]:
 def _matrix_summary(m: Matrix) -> dict[str, Any]:
     """A phase matrix as JSON: counts by phase code for each row, and totals."""
     return {
-        "phases": [{"code": code, "label": str(label)} for code, label in m.columns],
+        "phases": [
+            {"code": code or NOT_REPORTED_KEY, "label": str(label)}
+            for code, label in m.columns
+        ],
         "rows": [
             {
                 "id": int(row.key),
                 "name": row.label,
                 "counts": {
-                    code: cell.value
+                    code or NOT_REPORTED_KEY: cell.value
                     for (code, _), cell in zip(m.columns, row.cells, strict=True)
                 },
                 "total": row.total.value,
@@ -556,7 +577,7 @@ def _matrix_summary(m: Matrix) -> dict[str, Any]:
             for row in m.rows
         ],
         "totals": {
-            code: cell.value
+            code or NOT_REPORTED_KEY: cell.value
             for (code, _), cell in zip(m.columns, m.column_totals, strict=True)
         },
         "total": m.total.value,
@@ -588,7 +609,7 @@ def _indicator_summary(row: IndicatorRow) -> dict[str, Any]:
         "name": row.name,
         "unit": row.unit,
         "targets": {str(y): str(v) for y, v, _ in row.targets},
-        "annual_average_growth": row.growth_text,
+        "annual_average_growth": row.growth_text or None,
         "progress": (
             {
                 "year": row.progress_year,

@@ -163,6 +163,70 @@ class RobotServer:
         return f"http://127.0.0.1:{self.httpd.server_port}/cgi-bin/webhook/send?key=k"
 
 
+class WebhookReceiver:
+    """An external system's webhook endpoint on 127.0.0.1: records every POST
+    (headers and raw body) and answers the next status of ``statuses`` (200
+    once they are used up). With ``hold_first``, the first request is recorded
+    (taken) but its answer waits until ``release`` is set, signalling
+    ``holding``: the window in which a sender that dies does not know."""
+
+    def __init__(self):
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.statuses: list[int] = []
+        self.lock = threading.Lock()
+        self.hold_first = False
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                with receiver.lock:
+                    receiver.requests.append((dict(self.headers.items()), body))
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    hold = receiver.hold_first and len(receiver.requests) == 1
+                if hold:
+                    receiver.holding.set()
+                    receiver.release.wait(60)
+                answer = b"{}" if status < 300 else b'{"error": "try later"}'
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                except OSError:  # the sender is gone (killed while waiting)
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> WebhookReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_port}/hooks/portfolio"
+
+    def received(self) -> list[tuple[dict[str, str], bytes]]:
+        with self.lock:
+            return list(self.requests)
+
+    def events(self) -> list[dict]:
+        return [json.loads(body) for _, body in self.received()]
+
+
 class Worker:
     """A real ``celery -A config.celery_app worker`` process of our own.
 

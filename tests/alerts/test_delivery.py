@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import urllib.parse
 
 import pytest
@@ -20,8 +21,9 @@ from projects.alerts.delivery import (
     digests_prepare,
     notice_mark_read,
 )
+from projects.alerts.markdown import markdown_text
 from projects.alerts.models import DepartmentWebhook, Digest, Notice, WebhookNotice
-from projects.models import YearRecord
+from projects.models import Project, YearRecord
 from tests.alerts.support import RobotServer, SmtpServer, free_port
 from tests.conftest import LOAD_DAY
 from tests.factories import ProjectFactory, YearRecordFactory
@@ -224,6 +226,40 @@ def test_wecom_robot_gets_its_department_items_once(plan, supervisor):
         assert f"新增事项 **{distinct}** 项" in content
         digests_deliver_now(today=dt.date(2026, 12, 13))
         assert len(robot.posts) == 1
+
+
+HOSTILE_NAME = (
+    "[点击领取补贴](http://evil.example/?q=1) **紧急** "
+    '<font color="warning">红</font>\n# 通知\n> ![图](http://evil.example/x.png)'
+)
+
+
+def test_markdown_text_keeps_the_words_and_drops_the_markup():
+    assert markdown_text("[x](http://evil)") == "［x］（http：//evil）"
+    assert markdown_text("a\n# b\r\n> c") == "a ＃ b  ＞ c"
+    assert markdown_text("巴中市文化旅游项目（一期）") == "巴中市文化旅游项目（一期）"
+
+
+@override_settings(SITE_URL="https://xm.bazhong.example")
+def test_robot_message_carries_no_link_or_markup_from_a_project_name(plan, supervisor):
+    """A clerk's project name reaches a department's group chat as plain words."""
+    Project.objects.filter(code="t1-001").update(name=HOSTILE_NAME)
+    with RobotServer() as robot:
+        _robot(robot.url)
+        deadlines_scan(today=dt.date(2026, 12, 13), open_year=False)
+        digests_deliver_now(today=dt.date(2026, 12, 13))
+        [post] = robot.posts
+    content = post["markdown"]["content"]
+    [line] = [line for line in content.splitlines() if "点击领取补贴" in line]
+    assert line.startswith("- [表1-1 ［点击领取补贴］（http：//evil.example/?q=1）")
+    assert "＊＊紧急＊＊ ＜font" in line and "＃ 通知 ＞ ！［图］" in line
+    for markup in ("http://evil", "<font", "**紧急**", "![", "\n# ", "\n> !"):
+        assert markup not in content
+    # The only links are the system's own.
+    links = re.findall(r"\]\(([^)]*)\)", content)
+    assert links and all(
+        link.startswith("https://xm.bazhong.example/admin/") for link in links
+    )
 
 
 def test_robot_refusal_is_not_delivered_and_is_retried(plan, supervisor):

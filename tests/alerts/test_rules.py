@@ -25,7 +25,13 @@ from projects.services import (
     year_record_submit,
     year_record_update,
 )
-from tests.factories import ProjectFactory, UserFactory, YearRecordFactory
+from tests.factories import (
+    ProjectFactory,
+    UserFactory,
+    YearRecordFactory,
+    admin_actor,
+    reviewer,
+)
 
 DUE = dt.date(2026, 12, 20)
 
@@ -195,9 +201,9 @@ def test_rerun_creates_nothing_and_the_constraint_forbids_a_second_notice(
 def test_submission_resolves_the_overdue_notice(record, supervisor):
     apply(NoticeKind.REPORT_OVERDUE, DUE + dt.timedelta(days=1))
     year_record_update(
-        record=record, actor="tests", data={"phase": Phase.UNDER_CONSTRUCTION}
+        record=record, actor=admin_actor(), data={"phase": Phase.UNDER_CONSTRUCTION}
     )
-    year_record_submit(record=record, actor="tests")
+    year_record_submit(record=record, actor=admin_actor())
     resolved, created = apply(NoticeKind.REPORT_OVERDUE, DUE + dt.timedelta(days=2))
     assert resolved >= 2 and created == 0
     notice = Notice.objects.get(year_record=record, recipient=supervisor)
@@ -208,16 +214,16 @@ def test_reopened_report_is_a_new_lateness(record, supervisor):
     """Submitted late, approved, then reopened: overdue again, told again."""
     apply(NoticeKind.REPORT_OVERDUE, DUE + dt.timedelta(days=1))
     year_record_update(
-        record=record, actor="tests", data={"phase": Phase.UNDER_CONSTRUCTION}
+        record=record, actor=admin_actor(), data={"phase": Phase.UNDER_CONSTRUCTION}
     )
-    year_record_submit(record=record, actor="tests")
+    year_record_submit(record=record, actor=admin_actor())
     YearRecord.objects.filter(pk=record.pk).update(
         submitted_at=day_start(dt.date(2027, 1, 5)) + dt.timedelta(hours=9)
     )
-    year_record_approve(record=record, actor="tests")
+    year_record_approve(record=record, actor=reviewer())
     apply(NoticeKind.REPORT_OVERDUE, dt.date(2027, 1, 8))
     assert not open_notices(record, NoticeKind.REPORT_OVERDUE)
-    year_record_reopen(record=record, actor="tests", reason="投资数据有误")
+    year_record_reopen(record=record, actor=reviewer(), reason="投资数据有误")
     apply(NoticeKind.REPORT_OVERDUE, dt.date(2027, 1, 9))
     assert {p for _, _, p in open_notices(record)} == {"2026/2027-01-05"}
     # The first lateness stays resolved, one notice per period and supervisor.
@@ -228,11 +234,11 @@ def test_reopened_report_is_a_new_lateness(record, supervisor):
 
 def test_reopened_before_the_due_date_is_not_overdue(record):
     year_record_update(
-        record=record, actor="tests", data={"phase": Phase.UNDER_CONSTRUCTION}
+        record=record, actor=admin_actor(), data={"phase": Phase.UNDER_CONSTRUCTION}
     )
-    year_record_submit(record=record, actor="tests")
-    year_record_approve(record=record, actor="tests")
-    year_record_reopen(record=record, actor="tests", reason="补充进展")
+    year_record_submit(record=record, actor=admin_actor())
+    year_record_approve(record=record, actor=reviewer())
+    year_record_reopen(record=record, actor=reviewer(), reason="补充进展")
     apply(NoticeKind.REPORT_OVERDUE, DUE)
     assert not open_notices(record, NoticeKind.REPORT_OVERDUE)
     apply(NoticeKind.REMINDER, DUE - dt.timedelta(days=1))
@@ -244,10 +250,10 @@ def test_reopened_before_the_due_date_is_not_overdue(record):
 
 def _return(record, on: dt.date):
     year_record_update(
-        record=record, actor="tests", data={"phase": Phase.UNDER_CONSTRUCTION}
+        record=record, actor=admin_actor(), data={"phase": Phase.UNDER_CONSTRUCTION}
     )
-    year_record_submit(record=record, actor="tests")
-    year_record_return(record=record, actor="tests", reason="完成投资与进度不符")
+    year_record_submit(record=record, actor=admin_actor())
+    year_record_return(record=record, actor=reviewer(), reason="完成投资与进度不符")
     YearRecord.objects.filter(pk=record.pk).update(
         returned_at=day_start(on) + dt.timedelta(hours=16)
     )
@@ -280,7 +286,7 @@ def test_resubmission_resolves_returned_overdue(record):
     _return(record, dt.date(2026, 12, 21))
     apply(NoticeKind.RETURNED_OVERDUE, dt.date(2027, 1, 15))
     assert open_notices(record, NoticeKind.RETURNED_OVERDUE)
-    year_record_submit(record=record, actor="tests")
+    year_record_submit(record=record, actor=admin_actor())
     apply(NoticeKind.RETURNED_OVERDUE, dt.date(2027, 1, 16))
     assert not open_notices(record, NoticeKind.RETURNED_OVERDUE)
 
@@ -291,9 +297,9 @@ def test_resubmission_resolves_returned_overdue(record):
 @override_settings(PORTFOLIO_REVIEW_DAYS=10)
 def test_review_overdue_after_k_days(record, supervisor):
     year_record_update(
-        record=record, actor="tests", data={"phase": Phase.UNDER_CONSTRUCTION}
+        record=record, actor=admin_actor(), data={"phase": Phase.UNDER_CONSTRUCTION}
     )
-    year_record_submit(record=record, actor="tests")
+    year_record_submit(record=record, actor=admin_actor())
     YearRecord.objects.filter(pk=record.pk).update(
         submitted_at=day_start(dt.date(2026, 12, 10)) + dt.timedelta(hours=23)
     )
@@ -301,7 +307,7 @@ def test_review_overdue_after_k_days(record, supervisor):
     assert not open_notices(record)
     apply(NoticeKind.REVIEW_OVERDUE, dt.date(2026, 12, 21))
     assert ("review_overdue", "t-supervisor", "2026-12-10") in open_notices(record)
-    year_record_approve(record=record, actor="tests")
+    year_record_approve(record=record, actor=reviewer())
     apply(NoticeKind.REVIEW_OVERDUE, dt.date(2026, 12, 22))
     assert not open_notices(record)
 

@@ -8,11 +8,13 @@ import re
 from io import StringIO
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from portfolio.credentials import api_client_revoke
+from portfolio.choices import ApiScope, Role
+from portfolio.credentials import api_client_create, api_client_revoke
 from portfolio.models import ApiClient, AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -100,14 +102,30 @@ def test_admin_issues_token_once_and_revokes(administrator, client):
     client.force_login(administrator)
     response = client.post(
         "/admin/portfolio/apiclient/add/",
-        {"name": "审计系统", "scope": "read", "expires_at_0": "", "expires_at_1": ""},
+        {
+            "name": "审计系统",
+            "scope": "read",
+            "role": "clerk",
+            "expires_at_0": "",
+            "expires_at_1": "",
+        },
         follow=True,
     )
+    # The token is on the page that answers the POST: no redirect, nothing kept
+    # for the next page (it travelled in the ``messages`` cookie before).
     assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
     api_client = ApiClient.objects.get(name="审计系统")
-    shown = [str(m) for m in response.context["messages"]]
-    token = re.search(r"<code>(bzk_[-\w]+)</code>", shown[0]).group(1)
+    page = response.content.decode()
+    token = re.search(r'<code id="issued-token"[^>]*>(bzk_[-\w]+)</code>', page)[1]
+    assert "令牌只显示这一次" in page
     assert api_client.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    for morsel in response.cookies.values():
+        assert token not in morsel.OutputString()
+    assert "messages" not in response.cookies
+    assert token not in str(dict(client.session))
+    # Nor does the next page (the old messages framework would show it there).
+    assert token not in client.get("/admin/").content.decode()
     # The change page never shows the token again.
     page = client.get(f"/admin/portfolio/apiclient/{api_client.pk}/change/")
     assert token not in page.content.decode()
@@ -119,3 +137,58 @@ def test_admin_issues_token_once_and_revokes(administrator, client):
     api_client.refresh_from_db()
     assert api_client.revoked_at is not None
     assert _caller(token).get("/api/v1/districts/").status_code == 401
+
+
+# -- the token's role (issue 13) -----------------------------------------------------
+
+
+def test_a_token_is_a_clerk_unless_the_administrator_says_otherwise(plan):
+    clerk, _ = _issue("默认系统", "--scope", "write")
+    assert clerk.role == "clerk"
+    out = StringIO()
+    call_command(
+        "create_api_client",
+        "督查系统",
+        "--scope",
+        "write",
+        "--role",
+        "supervisor",
+        stdout=out,
+    )
+    assert "角色：督查员" in out.getvalue()
+    boss = ApiClient.objects.get(name="督查系统")
+    assert boss.role == "supervisor"
+    entry = AuditEntry.objects.get(
+        content_type__model="apiclient", object_id=str(boss.pk)
+    )
+    assert entry.changes["role"] == [None, "supervisor"]
+    with pytest.raises(CommandError):
+        _issue("越权系统", "--role", "boss")
+
+
+def test_the_admin_gives_a_token_the_supervisor_role(administrator, client):
+    client.force_login(administrator)
+    page = client.get("/admin/portfolio/apiclient/add/")
+    assert page.context["adminform"].form.fields["role"].initial == "clerk"
+    client.post(
+        "/admin/portfolio/apiclient/add/",
+        {
+            "name": "审核系统",
+            "scope": "write",
+            "role": "supervisor",
+            "expires_at_0": "",
+            "expires_at_1": "",
+        },
+    )
+    assert ApiClient.objects.get(name="审核系统").role == "supervisor"
+
+
+def test_only_an_administrator_issues_tokens(supervisor):
+    with pytest.raises(PermissionDenied):
+        api_client_create(
+            name="自封系统",
+            scope=ApiScope.WRITE,
+            role=Role.SUPERVISOR,
+            actor=supervisor,
+        )
+    assert not ApiClient.objects.filter(name="自封系统").exists()

@@ -19,7 +19,7 @@ from tests.api.api_base import (
     WritableResourceContract,
     WriteCase,
 )
-from tests.factories import ProjectFactory
+from tests.factories import ProjectFactory, admin_actor
 
 INSIDE = "t1-001"  # 巴州区, 旅游: within bazhou-gov's scope
 
@@ -98,20 +98,20 @@ class TestProjects(WritableResourceContract):
         # Make every filter bite: a phase, a cluster, a future project, a change.
         services.year_record_update(
             record=_latest(INSIDE),
-            actor="tests",
+            actor=admin_actor(),
             data={"phase": Phase.UNDER_CONSTRUCTION},
         )
         project = Project.objects.get(code="t1-002")
         services.project_update(
             project=project,
-            actor="tests",
+            actor=admin_actor(),
             data={"clusters": list(Cluster.objects.filter(code="c01"))},
         )
         ProjectFactory(start_year=2027, end_year=2028, period="2027-2028")
         since = timezone.now()
         services.project_update(
             project=Project.objects.get(code="t2-001"),
-            actor="tests",
+            actor=admin_actor(),
             data={"content": "更新后的建设内容"},
         )
         return [
@@ -128,8 +128,15 @@ class TestProjects(WritableResourceContract):
                 {"cluster": "c01"},
                 lambda r: "c01" in [c["code"] for c in r["clusters"]],
             ),
-            FilterCase({"table": "表6"}, lambda r: r["table"] == "表6"),
-            FilterCase({"table": "6"}, lambda r: r["table"] == "表6"),
+            FilterCase({"table": "表6"}, lambda r: r["table"] == 6),
+            FilterCase(
+                {"table": "6"}, lambda r: (r["table"], r["table_display"]) == (6, "表6")
+            ),
+            FilterCase({"table": ["5", "6"]}, lambda r: r["table"] in (5, 6)),
+            FilterCase(
+                {"district": ["nanjiang", "tongjiang"]},
+                lambda r: r["district"] in ("nanjiang", "tongjiang"),
+            ),
             FilterCase(
                 {"phase": "under_construction"},
                 lambda r: r["phase"] == "under_construction",
@@ -176,7 +183,7 @@ class TestYearRecords(WritableResourceContract):
         record = _latest("t6-001")
         services.year_record_update(
             record=record,
-            actor="tests",
+            actor=admin_actor(),
             data={
                 "phase": Phase.UNDER_CONSTRUCTION,
                 "actual_investment": Decimal("800"),
@@ -184,7 +191,7 @@ class TestYearRecords(WritableResourceContract):
             },
         )
         since = timezone.now()
-        services.year_record_submit(record=record, actor="tests")
+        services.year_record_submit(record=record, actor=admin_actor())
         today = timezone.localdate()
         return [
             FilterCase({"project": INSIDE}, lambda r: r["project"] == INSIDE),
@@ -220,6 +227,15 @@ class TestYearRecords(WritableResourceContract):
             ),
             FilterCase(
                 {"updated_since": since.isoformat()}, lambda r: r["id"] == record.pk
+            ),
+            FilterCase(
+                {"due_date_min": "2025-01-01", "due_date_max": "2025-12-31"},
+                lambda r: r["due_date"].startswith("2025-"),
+            ),
+            # The older names, kept as deprecated aliases.
+            FilterCase(
+                {"due_date_after": "2025-01-01", "due_date_before": "2025-12-31"},
+                lambda r: r["due_date"].startswith("2025-"),
             ),
         ]
 

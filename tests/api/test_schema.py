@@ -8,6 +8,7 @@ code — strictly: an object may not carry a property the schema does not name.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -19,12 +20,13 @@ from projects import services
 from projects.choices import Phase
 from projects.models import Project, YearRecord
 from tests.callers import token_caller
+from tests.factories import admin_actor, reviewer
 
 pytestmark = pytest.mark.django_db
 
 
 def _strict(node: Any) -> Any:
-    """OpenAPI 3.0 → JSON Schema: ``nullable``, and no undeclared properties."""
+    """OpenAPI 3.1 (JSON Schema 2020-12), with no undeclared properties."""
     if isinstance(node, list):
         return [_strict(item) for item in node]
     if not isinstance(node, dict):
@@ -32,8 +34,6 @@ def _strict(node: Any) -> Any:
     node = {key: _strict(value) for key, value in node.items()}
     if node.get("type") == "object" and "properties" in node:
         node.setdefault("additionalProperties", False)
-    if node.pop("nullable", False):
-        return {"anyOf": [node, {"type": "null"}]}
     return node
 
 
@@ -59,30 +59,71 @@ def _calls() -> list[Call]:
     year_record = YearRecord.objects.filter(project__code="t1-001").order_by("-year")[0]
     services.year_record_update(
         record=year_record,
-        actor="tests",
+        actor=admin_actor(),
         data={"phase": Phase.UNDER_CONSTRUCTION, "percent_complete": Decimal("20")},
     )
     submitted = YearRecord.objects.filter(project__code="t1-002").order_by("-year")[0]
     services.year_record_update(
-        record=submitted, actor="tests", data={"phase": Phase.PREPARING}
+        record=submitted, actor=admin_actor(), data={"phase": Phase.PREPARING}
     )
-    services.year_record_submit(record=submitted, actor="tests")
+    services.year_record_submit(record=submitted, actor=admin_actor())
     to_return = YearRecord.objects.filter(project__code="t1-003").order_by("-year")[0]
     services.year_record_update(
-        record=to_return, actor="tests", data={"phase": Phase.PREPARING}
+        record=to_return, actor=admin_actor(), data={"phase": Phase.PREPARING}
     )
-    services.year_record_submit(record=to_return, actor="tests")
+    services.year_record_submit(record=to_return, actor=admin_actor())
     approved = YearRecord.objects.filter(project__code="t1-004").order_by("-year")[0]
     services.year_record_update(
-        record=approved, actor="tests", data={"phase": Phase.PREPARING}
+        record=approved, actor=admin_actor(), data={"phase": Phase.PREPARING}
     )
-    services.year_record_submit(record=approved, actor="tests")
-    services.year_record_approve(record=approved, actor="tests")
-    services.project_delete(project=Project.objects.get(code="t1-010"), actor="tests")
+    services.year_record_submit(record=approved, actor=admin_actor())
+    services.year_record_approve(record=approved, actor=reviewer())
+    services.project_delete(
+        project=Project.objects.get(code="t1-010"), actor=admin_actor()
+    )
 
     rid = year_record.pk
     records = "/api/v1/year-records/{id}/"
-    calls = []
+    calls = [Call("get", "/api/v1/", "/api/v1/", 200, caller="nobody")]
+    for name in [
+        "districts",
+        "sectors",
+        "clusters",
+        "departments",
+        "indicators",
+        "projects",
+        "year-records",
+        "deletions",
+        "notices",
+    ]:
+        for extension in ("csv", "xlsx"):
+            export = f"/api/v1/{name}/export.{extension}"
+            calls += [
+                Call("get", export, export, 200),
+                Call("get", export, export, 401, caller="nobody"),
+            ]
+    calls += [
+        Call(
+            "get",
+            "/api/v1/projects/export.csv",
+            "/api/v1/projects/export.csv?district=nowhere",
+            400,
+        ),
+        Call(
+            "get",
+            "/api/v1/projects/{code}/",
+            "/api/v1/projects/t1-001/",
+            304,
+            headers={"If-None-Match": "*"},
+        ),
+        Call(
+            "get",
+            records,
+            f"/api/v1/year-records/{rid}/",
+            304,
+            headers={"If-None-Match": "*"},
+        ),
+    ]
     for name, key in [
         ("districts", "bazhou"),
         ("sectors", "tourism"),
@@ -115,8 +156,13 @@ def _calls() -> list[Call]:
             403,
             caller="reader",
         ),
-        # The dashboard is for people signed in to the admin, not for tokens.
-        Call("get", "/api/v1/dashboard/", "/api/v1/dashboard/", 403, caller="reader"),
+        # The dashboard answers people and systems' tokens alike.
+        Call("get", "/api/v1/dashboard/", "/api/v1/dashboard/", 200, caller="reader"),
+        Call("get", "/api/v1/dashboard/", "/api/v1/dashboard/?year=x", 400),
+        Call("get", "/api/v1/dashboard/", "/api/v1/dashboard/", 401, caller="nobody"),
+        Call("get", "/api/v1/oc4ids/", "/api/v1/oc4ids/?district=nanjiang", 200),
+        Call("get", "/api/v1/oc4ids/", "/api/v1/oc4ids/?plan=nope", 400),
+        Call("get", "/api/v1/oc4ids/", "/api/v1/oc4ids/", 401, caller="nobody"),
         Call(
             "get",
             "/api/v1/projects/{code}/history/",
@@ -183,11 +229,19 @@ def _calls() -> list[Call]:
             f"/api/v1/year-records/{submitted.pk}/submit/",
             409,
         ),
+        # Reviewing is a supervisor's act: the writer token is a clerk.
+        Call(
+            "post",
+            records + "approve/",
+            f"/api/v1/year-records/{submitted.pk}/approve/",
+            403,
+        ),
         Call(
             "post",
             records + "approve/",
             f"/api/v1/year-records/{submitted.pk}/approve/",
             200,
+            caller="boss",
         ),
         Call(
             "post",
@@ -195,6 +249,7 @@ def _calls() -> list[Call]:
             f"/api/v1/year-records/{to_return.pk}/return/",
             400,
             {},
+            caller="boss",
         ),
         Call(
             "post",
@@ -202,6 +257,7 @@ def _calls() -> list[Call]:
             f"/api/v1/year-records/{to_return.pk}/return/",
             200,
             {"reason": "数据不全"},
+            caller="boss",
         ),
         Call(
             "post",
@@ -209,13 +265,21 @@ def _calls() -> list[Call]:
             f"/api/v1/year-records/{approved.pk}/reopen/",
             200,
             {"reason": "更正"},
+            caller="boss",
         ),
     ]
     return calls
 
 
-def test_every_operation_answers_what_the_schema_says(openapi, reader, writer):
-    callers = {"reader": reader, "writer": writer, "nobody": token_caller()}
+def test_every_operation_answers_what_the_schema_says(
+    openapi, reader, writer, supervisor_writer
+):
+    callers = {
+        "reader": reader,
+        "writer": writer,
+        "boss": supervisor_writer,
+        "nobody": token_caller(),
+    }
     callers["nobody"].credentials()
     calls = _calls()
     documented = {
@@ -234,29 +298,122 @@ def test_every_operation_answers_what_the_schema_says(openapi, reader, writer):
         response = getattr(callers[call.caller], call.method)(
             call.url, call.body, format="json", **kwargs
         )
-        assert response.status_code == call.status, (call, response.content[:300])
+        assert response.status_code == call.status, (call, _body(response)[:300])
         responses = openapi["paths"][call.template][call.method]["responses"]
         assert str(call.status) in responses, f"{call} not documented"
-        content = responses[str(call.status)]["content"]
-        assert "application/json" in content
-        schema = copy.deepcopy(_strict(content["application/json"]["schema"]))
+        documented = responses[str(call.status)]
+        for name, header in documented.get("headers", {}).items():
+            if header.get("required"):
+                assert response.has_header(name), (call, name)
+        if "content" not in documented:  # 304: no body
+            assert not _body(response), call
+            continue
+        (media_type, content), *others = documented["content"].items()
+        assert not others, f"{call}: one media type per response"
+        assert response["Content-Type"].startswith(media_type), call
+        if media_type != "application/json":
+            continue
+        schema = copy.deepcopy(_strict(content["schema"]))
         validator = Draft202012Validator({**schema, "components": components})
-        errors = sorted(validator.iter_errors(response.json()), key=str)
+        body = (
+            b"".join(response.streaming_content)  # the OC4IDS package
+            if response.streaming
+            else response.content
+        )
+        errors = sorted(validator.iter_errors(json.loads(body)), key=str)
         assert not errors, (call, [e.message for e in errors[:5]])
 
 
-def test_lists_document_their_exports(openapi):
+def _body(response) -> bytes:
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def test_lists_have_export_operations_with_one_media_type(openapi):
+    paths = openapi["paths"]
+    lists = [
+        path
+        for path, operations in paths.items()
+        if "get" in operations
+        and operations["get"]["operationId"].endswith("_list")
+        and "{" not in path
+    ]
+    assert len(lists) == 9, lists
+    for path in lists:
+        assert list(paths[path]["get"]["responses"]["200"]["content"]) == [
+            "application/json"
+        ], path
+        for extension, media_type in [
+            ("csv", "text/csv"),
+            (
+                "xlsx",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+        ]:
+            export = paths[f"{path}export.{extension}"]["get"]
+            assert list(export["responses"]["200"]["content"]) == [media_type]
+            # The same filters as the list, and no pages.
+            names = {p["name"] for p in export.get("parameters", [])}
+            listed = {p["name"] for p in paths[path]["get"].get("parameters", [])}
+            assert names == listed - {"page", "page_size"}, (path, names ^ listed)
+
+
+def test_schema_is_what_client_generators_need(openapi, reader):
+    """ASCII names, OpenAPI 3.1 nulls, typed filters, declared headers."""
+    assert openapi["openapi"].startswith("3.1")
+    assert openapi["info"]["title"].isascii()
+    text = str(openapi)
+    assert "nullable" not in text
     for path, operations in openapi["paths"].items():
-        if path.endswith("/history/") or "{" in path or "get" not in operations:
-            continue
-        if path == "/api/v1/dashboard/":  # a summary, not a list
-            continue
-        content = operations["get"]["responses"]["200"]["content"]
-        assert "text/csv" in content, path
-        assert (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-            in content
-        ), path
+        for operation in operations.values():
+            assert operation["operationId"].isidentifier(), path
+            assert operation["operationId"].isascii(), path
+            assert all(tag.isascii() for tag in operation["tags"]), path
+            for parameter in operation.get("parameters", []):
+                assert "title" not in parameter["schema"], (path, parameter)
+    projects = {
+        p["name"]: p for p in openapi["paths"]["/api/v1/projects/"]["get"]["parameters"]
+    }
+    records = {
+        p["name"]: p
+        for p in openapi["paths"]["/api/v1/year-records/"]["get"]["parameters"]
+    }
+    assert projects["year"]["schema"] == {"type": "integer"}
+    assert records["year"]["schema"] == {"type": "integer"}
+    for name in ("district", "sector", "department", "cluster", "ordering"):
+        assert projects[name]["schema"]["type"] == "array", name
+        assert projects[name].get("explode", True), name
+    for name in ("district", "sector", "department", "project"):
+        assert records[name]["schema"]["type"] == "array", name
+    assert records["due_date_after"]["deprecated"] is True
+    assert records["due_date_min"]["schema"]["format"] == "date"
+    security = openapi["components"]["securitySchemes"]
+    assert security["bearerAuth"] == {
+        **security["bearerAuth"],
+        "type": "http",
+        "scheme": "bearer",
+    }
+    assert security["tokenAuth"]["type"] == "apiKey"
+    detail = openapi["paths"]["/api/v1/projects/{code}/"]["get"]["responses"]
+    assert detail["200"]["headers"]["ETag"]["required"] is True
+    assert "304" in detail
+    assert "RateLimit-Remaining" in detail["200"]["headers"]
+    throttled = openapi["paths"]["/api/v1/projects/"]["get"]["responses"]["429"]
+    assert throttled["headers"]["Retry-After"]["required"] is True
+    dashboard = openapi["paths"]["/api/v1/dashboard/"]["get"]
+    assert dashboard["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Dashboard"
+    }
+    assert {"bearerAuth": []} in dashboard["security"]
+
+
+def test_schema_file_name_is_a_well_formed_header(reader):
+    for fmt, name in [("json", "bazhong-portfolio-api.json"), ("yaml", None)]:
+        response = reader.get("/api/schema/", {"format": fmt} if fmt else {})
+        header = response["Content-Disposition"]
+        assert header.isascii() and "=?" not in header, header
+        assert header == f'inline; filename="{name or "bazhong-portfolio-api.yaml"}"'
 
 
 def test_docs_page_is_served(reader):
@@ -267,3 +424,39 @@ def test_docs_page_is_served(reader):
     # Served from our own static files, not from a CDN: offices may be offline.
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in body
     assert "cdn" not in body.lower()
+
+
+def test_every_operation_documents_400_and_503(openapi):
+    """A request can be refused before any view (400: a NUL byte, a body too
+    large or too deep) and the database can be away (503, with Retry-After)."""
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "patch", "put", "delete"):
+                continue
+            responses = operation["responses"]
+            assert "400" in responses, (method, path)
+            unavailable = responses["503"]
+            assert unavailable["headers"]["Retry-After"]["required"] is True
+            assert "application/json" in unavailable["content"]
+
+
+def test_a_real_503_is_what_the_schema_documents(openapi, reader, monkeypatch):
+    """SQLite's "database is locked" or a PostgreSQL restart: 503, Retry-After."""
+    from django.db import OperationalError
+
+    from portfolio.api.views import DistrictViewSet
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(DistrictViewSet, "list", locked)
+    response = reader.get("/api/v1/districts/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    documented = openapi["paths"]["/api/v1/districts/"]["get"]["responses"]["503"]
+    schema = _strict(documented["content"]["application/json"]["schema"])
+    validator = Draft202012Validator(
+        {**schema, "components": _strict(openapi["components"])}
+    )
+    assert not list(validator.iter_errors(response.json()))
+    assert response.json()["detail"] == "数据库暂时不可用，请稍后重试。"

@@ -14,6 +14,7 @@ from projects import services
 from projects.choices import Phase
 from projects.models import Project, YearRecord
 from tests.callers import user_caller
+from tests.factories import clerk_for
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def _url(record, suffix=""):
 def _fill(record):
     services.year_record_update(
         record=record,
-        actor="tests",
+        actor=clerk_for(record.project),
         data={"phase": Phase.UNDER_CONSTRUCTION, "percent_complete": Decimal("30")},
     )
 
@@ -37,7 +38,7 @@ def _fill(record):
 def _submitted(code="t1-001"):
     record = _record(code)
     _fill(record)
-    return services.year_record_submit(record=record, actor="tests")
+    return services.year_record_submit(record=record, actor=clerk_for(record.project))
 
 
 def test_invalid_value_is_400_naming_the_field_and_nothing_changes(writer):
@@ -60,7 +61,9 @@ def test_service_refusal_rolls_back_every_field(writer):
     """A completed phase needs 100%: the whole PATCH is refused, none of it saved."""
     record = _record()
     services.year_record_update(
-        record=record, actor="tests", data={"phase": Phase.UNDER_CONSTRUCTION}
+        record=record,
+        actor=clerk_for(record.project),
+        data={"phase": Phase.UNDER_CONSTRUCTION},
     )
     version = YearRecord.objects.get(pk=record.pk).version
     response = writer.patch(
@@ -120,17 +123,17 @@ def test_state_is_checked_before_the_body(writer):
     assert response.json()["allowed_actions"] == ["submit"]
 
 
-def test_return_without_reason_on_submitted_is_400(writer):
+def test_return_without_reason_on_submitted_is_400(supervisor_writer):
     record = _submitted()
-    response = writer.post(_url(record, "return/"), {}, format="json")
+    response = supervisor_writer.post(_url(record, "return/"), {}, format="json")
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["reason"]
     assert _record().state == ReviewState.SUBMITTED
 
 
-def test_return_with_reason_then_resubmit(writer):
+def test_return_with_reason_then_resubmit(writer, supervisor_writer):
     record = _submitted()
-    response = writer.post(
+    response = supervisor_writer.post(
         _url(record, "return/"), {"reason": "投资数据与台账不符"}, format="json"
     )
     assert response.status_code == 200
@@ -138,18 +141,22 @@ def test_return_with_reason_then_resubmit(writer):
     assert response.json()["return_reason"] == "投资数据与台账不符"
     entry = AuditEntry.objects.filter(object_id=str(record.pk)).first()
     assert entry.reason == "投资数据与台账不符"
-    assert entry.actor_label == writer.api_client.actor_label
+    assert entry.actor_label == supervisor_writer.api_client.actor_label
+    assert entry.api_client == supervisor_writer.api_client
     assert writer.post(_url(record, "submit/")).json()["state"] == "submitted"
 
 
-def test_approve_then_patch_is_409_even_with_invalid_body(writer):
+def test_approve_then_patch_is_409_even_with_invalid_body(writer, supervisor_writer):
     record = _submitted()
-    assert writer.post(_url(record, "approve/")).json()["state"] == "approved"
+    approved = supervisor_writer.post(_url(record, "approve/"))
+    assert approved.json()["state"] == "approved"
     response = writer.patch(_url(record), {"actual_investment": "-1"}, format="json")
     assert response.status_code == 409
     assert response.json()["allowed_actions"] == ["reopen"]
     assert "已审核" in response.json()["detail"]
-    reopened = writer.post(_url(record, "reopen/"), {"reason": "更正"}, format="json")
+    reopened = supervisor_writer.post(
+        _url(record, "reopen/"), {"reason": "更正"}, format="json"
+    )
     assert reopened.json()["state"] == "draft"
 
 

@@ -15,6 +15,7 @@ from projects.dossier.models import ProjectHealth
 from projects.dossier.services import project_dossier_update
 from projects.models import Project
 from tests.callers import user_caller
+from tests.factories import admin_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ MONEY = {
 @pytest.fixture
 def red_project():
     project = Project.objects.get(code="t1-001")
-    project_dossier_update(project=project, actor="tests", data=MONEY)
+    project_dossier_update(project=project, actor=admin_actor(), data=MONEY)
     now = timezone.make_aware(dt.datetime(2026, 11, 2, 9, 0))
     ProjectHealth.objects.create(
         project=project,

@@ -290,3 +290,90 @@ def test_upload_through_the_admin(client, project, clerk_bazhou, media):
     assert attachment.title == "主体封顶"
     listing = client.get(reverse("admin:dossier_attachment_changelist"))
     assert file_url(attachment, thumb=True) in listing.content.decode()
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A valid RGBA PNG of ``width`` × ``height`` transparent pixels, small on disk.
+
+    Every row is the same, so it is compressed once (a full flush makes each
+    block independent) and repeated; only the checksum covers every row. 9400 ×
+    9400 is 545 KB here and 354 MB once decoded (the issue's bomb: 343 KB).
+    """
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    row = bytes(1 + width * 4)  # filter byte 0, then RGBA zeros
+    packer = zlib.compressobj(9)
+    first = packer.compress(row) + packer.flush(zlib.Z_FULL_FLUSH)
+    again = packer.compress(row) + packer.flush(zlib.Z_FULL_FLUSH)
+    end = packer.flush()[:-4]
+    adler = 1
+    for _ in range(height):
+        adler = zlib.adler32(row, adler)
+    stream = first + again * (height - 1) + end + struct.pack(">I", adler)
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", stream)
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """Fails the test if any image's pixels are decoded."""
+    from PIL import ImageFile
+
+    def load(self):
+        raise AssertionError(f"decoded a {self.size[0]}×{self.size[1]} image")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+
+
+def test_decompression_bomb_is_refused_from_its_header(
+    project, clerk_bazhou, media, no_decoding
+):
+    """The issue's 9400 × 9400 PNG: refused by its header, never decoded."""
+    content = png_bomb(9400, 9400)
+    assert len(content) < 600_000
+    with pytest.raises(ValidationError) as refused:
+        add(project, clerk_bazhou, "工地.png", content)
+    (message,) = refused.value.message_dict["file"]
+    assert message.startswith(
+        "图片像素过多（上限 4000 万像素），可能是异常文件，已拒绝"
+    )
+    assert stored_files(media) == []
+    assert not Attachment.objects.filter(project=project).exists()
+
+
+def test_image_over_the_cap_names_its_size(project, clerk_bazhou, settings, media):
+    settings.PORTFOLIO_IMAGE_MAX_PIXELS = 10_000
+    with pytest.raises(ValidationError) as refused:
+        add(project, clerk_bazhou, "大图.png", png_bomb(200, 100))
+    (message,) = refused.value.message_dict["file"]
+    assert "上限 1 万像素" in message and "（本图 200×100 像素）" in message
+    # At the cap, an image is a photo like any other, with its thumbnail.
+    photo = add(project, clerk_bazhou, "小图.png", png_bomb(100, 100))
+    assert photo.thumbnail.name.endswith("_thumb.jpg")
+
+
+def test_pillow_guard_is_set_to_the_cap(settings):
+    from PIL import Image
+
+    assert Image.MAX_IMAGE_PIXELS == settings.PORTFOLIO_IMAGE_MAX_PIXELS == 40_000_000
+
+
+def test_thumbnail_is_bounded_and_turned_by_exif(project, clerk_bazhou):
+    image = Image.new("RGB", (1600, 800), (10, 120, 10))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # taken with the phone on its side: turn 90°
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes())
+    photo = add(project, clerk_bazhou, "竖拍.jpg", out.getvalue())
+    with Image.open(photo.thumbnail) as thumb:
+        assert thumb.size == (160, 320)

@@ -25,7 +25,7 @@ from projects.dossier.problems import (
     problem_solve,
 )
 from projects.dossier.services import progress_update_change, progress_update_submit
-from tests.factories import ProjectFactory, YearRecordFactory
+from tests.factories import ProjectFactory, UserFactory, YearRecordFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +156,87 @@ def test_problem_table_is_a_second_table_beside_the_review_one():
         (ProblemState.HANDLING, ProblemState.SOLVED),
         (ProblemState.SOLVED, ProblemState.OPEN),
     ]
+
+
+# -- owner department and due date (issue 13) ----------------------------------------
+
+
+def test_a_clerk_names_only_its_own_department_or_the_projects(record, clerk_bazhou):
+    """Before: a clerk could hand a problem to any department (the finding)."""
+    commerce = Department.objects.get(code="commerce-bureau")
+    with pytest.raises(ValidationError) as excinfo:
+        problem_raise(
+            project=record.project,
+            actor=clerk_bazhou,
+            description="交给商务局",
+            owner_department=commerce,
+        )
+    assert "owner_department" in excinfo.value.message_dict
+    assert "督查员" in excinfo.value.message_dict["owner_department"][0]
+    assert not CoordinationProblem.objects.filter(project=record.project).exists()
+    own = problem_raise(
+        project=record.project,
+        actor=clerk_bazhou,
+        description="本单位协调",
+        owner_department=Department.objects.get(code="bazhou-gov"),
+    )
+    assert own.owner_department.code == "bazhou-gov"
+
+
+def test_a_bureau_clerk_may_name_the_projects_unit(record):
+    clerk = UserFactory.clerk(["commerce-bureau"], username="t-clerk-commerce")
+    problem = problem_raise(
+        project=record.project, actor=clerk, description="默认责任单位"
+    )
+    assert problem.owner_department == record.project.department  # 巴州区政府
+    problem_raise(
+        project=record.project,
+        actor=clerk,
+        description="商务局自己协调",
+        owner_department=Department.objects.get(code="commerce-bureau"),
+    )
+
+
+def test_a_supervisor_assigns_any_department(record, clerk_bazhou, supervisor):
+    commerce = Department.objects.get(code="commerce-bureau")
+    problem = problem_raise(
+        project=record.project,
+        actor=supervisor,
+        description="督查员指派",
+        owner_department=commerce,
+    )
+    assert problem.owner_department == commerce
+
+
+@pytest.mark.parametrize(
+    "due",
+    [dt.date(1900, 1, 1), dt.date(9999, 12, 31), dt.date(2101, 1, 1)],
+)
+def test_due_dates_outside_sensible_years_are_refused(record, clerk_bazhou, due):
+    with pytest.raises(ValidationError) as excinfo:
+        problem_raise(
+            project=record.project,
+            actor=clerk_bazhou,
+            description="时限错误",
+            due_date=due,
+        )
+    message = excinfo.value.message_dict["due_date"][0]
+    assert "2025年1月1日" in message and "2100年12月31日" in message
+    assert not CoordinationProblem.objects.filter(project=record.project).exists()
+
+
+def test_a_due_date_before_the_projects_start_is_refused(record, supervisor):
+    problem = problem_raise(
+        project=record.project,
+        actor=supervisor,
+        description="时限",
+        due_date=dt.date(2100, 12, 31),
+    )
+    with pytest.raises(ValidationError) as excinfo:
+        problem_assign(
+            problem=problem, actor=supervisor, due_date=dt.date(2024, 12, 31)
+        )
+    assert "due_date" in excinfo.value.message_dict
+    problem.refresh_from_db()
+    assert problem.due_date == dt.date(2100, 12, 31)
+    problem_assign(problem=problem, actor=supervisor, due_date=dt.date(2025, 1, 1))

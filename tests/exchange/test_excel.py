@@ -80,7 +80,7 @@ def test_one_sheet_per_table_in_the_plans_layout(client, supervisor, clerk_bazho
         "2021-2023",
         first.content,
         "填报中",
-        "续建",
+        "在建（续建）",
         8000,
         2345.67,
         40,

@@ -259,9 +259,30 @@ def test_clerk_cannot_import_into_another_departments_projects(
     before = database_state()
     _, token = upload(client, content)
     errors = import_errors(preview(client, token))
-    assert any("不在您的负责范围内" in message for _, message in errors)
+    # The same words as for a project that does not exist: the import does not
+    # confirm that a code outside one's scope exists (the API answers 404).
+    assert [m for _, m in errors] == [f"找不到项目 {other} 的 {YEAR} 年度记录。"]
+    assert not any(Project.objects.get(code=other).name in m for _, m in errors)
     commit(client, token)
     assert database_state() == before
+
+
+def test_out_of_scope_row_reads_like_a_missing_project(client, clerk_bazhou):
+    """An unknown code and another department's code get the same error."""
+    other = Project.objects.filter(district__code="nanjiang").first()
+    record_other = other.year_records.get(year=YEAR)
+    client.force_login(clerk_bazhou)
+    messages = {}
+    for code, version in ((other.code, record_other.version), ("t9-999", 1)):
+        workbook = template_download(client)
+        ws = sheet(workbook)
+        own = bazhou_codes(1)[0]
+        cell(ws, own, "progress").value = "改写"
+        cell(ws, own, "key").value = f"{code}|{YEAR}|{version}"
+        _, token = upload(client, to_bytes(workbook))
+        ((where, message),) = import_errors(preview(client, token))
+        messages[code] = (where, message.replace(code, "CODE"))
+    assert messages[other.code] == messages["t9-999"]
 
 
 def test_supervisor_cannot_import_figures(client, supervisor):

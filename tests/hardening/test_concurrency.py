@@ -177,7 +177,7 @@ def test_free_running_writers_lose_nothing(writers, record_url):
                             index,
                             attempt,
                             response.status_code,
-                            int(etag.strip('"')),
+                            int(etag.strip('"').split("-")[0]),
                             response.json(),
                         )
                     )

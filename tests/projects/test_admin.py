@@ -9,9 +9,9 @@ import pytest
 from django.urls import reverse
 
 from portfolio.choices import ReviewState
-from portfolio.models import AuditEntry
+from portfolio.models import AuditEntry, Department
 from projects.choices import Phase
-from projects.models import YearRecord
+from projects.models import Project, YearRecord
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +184,52 @@ def test_the_history_page_shows_the_audit_trail(client, clerk_bazhou, record):
     other = YearRecord.objects.get(project__code="t1-009", year=2026)  # 南江县
     response = client.get(reverse("admin:projects_yearrecord_history", args=[other.pk]))
     assert response.status_code == 302  # out of scope: sent away, not shown
+
+
+# -- moving a project in the admin (issue 13) ----------------------------------------
+
+
+def _project_post(client, project, **changes) -> tuple[str, dict]:
+    from tests.dossier.test_admin import inline_post_data
+
+    url = reverse("admin:projects_project_change", args=[project.pk])
+    data = inline_post_data(client.get(url))
+    data.update(changes)
+    return url, data
+
+
+def test_a_clerk_cannot_change_the_department_in_the_admin(client, clerk_bazhou):
+    project = Project.objects.get(code="t1-001")
+    client.force_login(clerk_bazhou)
+    page = client.get(reverse("admin:projects_project_change", args=[project.pk]))
+    form = page.context["adminform"].form
+    assert not {"district", "sector", "department"} & set(form.fields)
+    assert "变更原因" not in page.content.decode()
+    enyang = Department.objects.get(code="enyang-gov")
+    url, data = _project_post(client, project, department=enyang.pk, name="改名")
+    response = client.post(url, data)
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert (project.department.code, project.name) == ("bazhou-gov", "改名")
+
+
+def test_a_supervisor_moves_a_project_with_a_reason(client, supervisor):
+    project = Project.objects.get(code="t1-001")
+    client.force_login(supervisor)
+    page = client.get(reverse("admin:projects_project_change", args=[project.pk]))
+    form = page.context["adminform"].form
+    assert {"district", "sector", "department", "move_reason"} <= set(form.fields)
+    assert "name" not in form.fields  # the description is the clerks'
+
+    enyang = Department.objects.get(code="enyang-gov")
+    url, data = _project_post(client, project, department=enyang.pk)
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    assert "须填写原因" in refused.content.decode()
+    assert Project.objects.get(pk=project.pk).department.code == "bazhou-gov"
+    data["move_reason"] = "责任单位调整"
+    saved = client.post(url, data)
+    assert saved.status_code == 302, saved.context and saved.context["errors"]
+    assert Project.objects.get(pk=project.pk).department == enyang
+    entry = AuditEntry.objects.filter(object_id=str(project.pk)).first()
+    assert entry.reason == "责任单位调整" and entry.actor == supervisor

@@ -6,17 +6,17 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from portfolio.choices import ReviewState
 from portfolio.models import AuditEntry
 from projects import services
 from projects.choices import Phase
 from projects.models import Project, YearRecord
-from tests.factories import ProjectFactory
+from tests.factories import ProjectFactory, clerk_for, reviewer
 
 pytestmark = pytest.mark.django_db
-ACTOR = "tests"
+ACTOR = "定时任务 tests"  # opening a year is a system job
 
 
 @pytest.fixture
@@ -42,7 +42,9 @@ def test_invalid_values_are_refused_and_nothing_changes(record, data, field):
         record.refresh_from_db()
     before = YearRecord.objects.filter(pk=record.pk).values().get()
     with pytest.raises(ValidationError) as excinfo:
-        services.year_record_update(record=record, actor=ACTOR, data=data)
+        services.year_record_update(
+            record=record, actor=clerk_for(record.project), data=data
+        )
     assert field in excinfo.value.message_dict
     assert YearRecord.objects.filter(pk=record.pk).values().get() == before
 
@@ -50,7 +52,9 @@ def test_invalid_values_are_refused_and_nothing_changes(record, data, field):
 def test_messages_are_chinese(record):
     with pytest.raises(ValidationError) as excinfo:
         services.year_record_update(
-            record=record, actor=ACTOR, data={"percent_complete": Decimal("101")}
+            record=record,
+            actor=clerk_for(record.project),
+            data={"percent_complete": Decimal("101")},
         )
     assert "100" in excinfo.value.message_dict["percent_complete"][0]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in str(excinfo.value))
@@ -59,12 +63,15 @@ def test_messages_are_chinese(record):
 def test_a_stale_write_is_refused(record):
     seen = record.version
     services.year_record_update(
-        record=record, actor=ACTOR, data={"progress": "第一位"}, expected_version=seen
+        record=record,
+        actor=clerk_for(record.project),
+        data={"progress": "第一位"},
+        expected_version=seen,
     )
     with pytest.raises(services.StaleWrite):
         services.year_record_update(
             record=record,
-            actor=ACTOR,
+            actor=clerk_for(record.project),
             data={"progress": "第二位"},
             expected_version=seen,
         )
@@ -75,7 +82,7 @@ def test_a_stale_write_is_refused(record):
 def test_update_writes_history_with_before_and_after(record):
     services.year_record_update(
         record=record,
-        actor=ACTOR,
+        actor=clerk_for(record.project),
         data={"actual_investment": Decimal("350.25"), "progress": "完成主体"},
     )
     entry = AuditEntry.objects.filter(object_id=str(record.pk)).first()
@@ -89,7 +96,7 @@ def test_submit_needs_a_phase(record):
     YearRecord.objects.filter(pk=record.pk).update(phase="")
     record.refresh_from_db()
     with pytest.raises(ValidationError) as excinfo:
-        services.year_record_submit(record=record, actor=ACTOR)
+        services.year_record_submit(record=record, actor=clerk_for(record.project))
     assert "phase" in excinfo.value.message_dict
     record.refresh_from_db()
     assert record.state == ReviewState.DRAFT
@@ -130,3 +137,26 @@ def test_tracked_years_of_the_loaded_plan():
         2025,
         2026,
     ]
+
+
+@pytest.mark.parametrize("process", ["定时任务 scan_deadlines", None])
+def test_no_nameless_process_edits_or_reviews_a_report(record, process):
+    """System actors run system jobs (opening a year) only (issue 13)."""
+    before = YearRecord.objects.filter(pk=record.pk).values().get()
+    with pytest.raises(PermissionDenied, match="系统进程"):
+        services.year_record_update(
+            record=record, actor=process, data={"progress": "无名修改"}
+        )
+    services.year_record_update(
+        record=record,
+        actor=clerk_for(record.project),
+        data={"phase": Phase.UNDER_CONSTRUCTION},
+    )
+    with pytest.raises(PermissionDenied, match="系统进程"):
+        services.year_record_submit(record=record, actor=process)
+    services.year_record_submit(record=record, actor=clerk_for(record.project))
+    with pytest.raises(PermissionDenied, match="系统进程"):
+        services.year_record_approve(record=record, actor=process)
+    services.year_record_approve(record=record, actor=reviewer())
+    assert YearRecord.objects.get(pk=record.pk).state == ReviewState.APPROVED
+    assert before["progress"] == YearRecord.objects.get(pk=record.pk).progress

@@ -15,20 +15,34 @@ from portfolio.models import AuditEntry
 from projects import services, workflow
 from projects.choices import Phase
 from projects.models import Project, YearRecord
+from tests.factories import clerk_for, reviewer
 
 pytestmark = pytest.mark.django_db
 
-ACTOR = "tests"
+
+def clerk(record: YearRecord):
+    return clerk_for(record.project)
+
 
 SERVICE = {
-    ReviewAction.SUBMIT: lambda r: services.year_record_submit(record=r, actor=ACTOR),
-    ReviewAction.APPROVE: lambda r: services.year_record_approve(record=r, actor=ACTOR),
+    ReviewAction.SUBMIT: lambda r: services.year_record_submit(
+        record=r, actor=clerk(r)
+    ),
+    ReviewAction.APPROVE: lambda r: services.year_record_approve(
+        record=r, actor=reviewer()
+    ),
     ReviewAction.RETURN: lambda r: services.year_record_return(
-        record=r, actor=ACTOR, reason="投资数据与台账不符"
+        record=r, actor=reviewer(), reason="投资数据与台账不符"
     ),
     ReviewAction.REOPEN: lambda r: services.year_record_reopen(
-        record=r, actor=ACTOR, reason="统计口径调整"
+        record=r, actor=reviewer(), reason="统计口径调整"
     ),
+}
+ROLE_OF = {
+    ReviewAction.SUBMIT: "t-clerk-",
+    ReviewAction.APPROVE: "t-reviewer",
+    ReviewAction.RETURN: "t-reviewer",
+    ReviewAction.REOPEN: "t-reviewer",
 }
 
 
@@ -68,7 +82,7 @@ def test_allowed_review_transition(action, source, target):
     entry = history(record).last()
     assert entry.action == AuditAction(str(action))
     assert entry.changes == {"state": [str(source), str(target)]}
-    assert entry.actor_label == ACTOR
+    assert entry.actor.username.startswith(ROLE_OF[action])
     if action in (ReviewAction.RETURN, ReviewAction.REOPEN):
         assert entry.reason
 
@@ -91,7 +105,7 @@ def test_forbidden_review_transition(action, source):
 def test_return_needs_a_reason():
     record = record_in(ReviewState.SUBMITTED)
     with pytest.raises(ValidationError) as excinfo:
-        services.year_record_return(record=record, actor=ACTOR, reason="  ")
+        services.year_record_return(record=record, actor=reviewer(), reason="  ")
     assert "reason" in excinfo.value.message_dict
     record.refresh_from_db()
     assert record.state == ReviewState.SUBMITTED
@@ -101,10 +115,12 @@ def test_approved_record_is_read_only_until_reopened():
     record = record_in(ReviewState.APPROVED)
     with pytest.raises(TransitionNotAllowed):
         services.year_record_update(
-            record=record, actor=ACTOR, data={"progress": "改一下"}
+            record=record, actor=clerk(record), data={"progress": "改一下"}
         )
-    services.year_record_reopen(record=record, actor=ACTOR, reason="数据更正")
-    services.year_record_update(record=record, actor=ACTOR, data={"progress": "改一下"})
+    services.year_record_reopen(record=record, actor=reviewer(), reason="数据更正")
+    services.year_record_update(
+        record=record, actor=clerk(record), data={"progress": "改一下"}
+    )
     record.refresh_from_db()
     assert record.progress == "改一下"
     assert record.state == ReviewState.DRAFT
@@ -135,7 +151,7 @@ def test_phase_transition(source, target):
     allowed = target in workflow.allowed_phases(source)
     if allowed:
         services.year_record_update(
-            record=record, actor=ACTOR, data=data, reason=reason
+            record=record, actor=clerk(record), data=data, reason=reason
         )
         record.refresh_from_db()
         assert record.phase == target
@@ -146,7 +162,7 @@ def test_phase_transition(source, target):
     else:
         with pytest.raises(ValidationError) as excinfo:
             services.year_record_update(
-                record=record, actor=ACTOR, data=data, reason=reason
+                record=record, actor=clerk(record), data=data, reason=reason
             )
         assert "phase" in excinfo.value.message_dict
         record.refresh_from_db()
@@ -164,5 +180,7 @@ def test_suspending_or_cancelling_needs_a_reason(target):
     YearRecord.objects.filter(pk=record.pk).update(phase=Phase.UNDER_CONSTRUCTION)
     record.refresh_from_db()
     with pytest.raises(ValidationError) as excinfo:
-        services.year_record_update(record=record, actor=ACTOR, data={"phase": target})
+        services.year_record_update(
+            record=record, actor=clerk(record), data={"phase": target}
+        )
     assert "reason" in excinfo.value.message_dict

@@ -256,11 +256,11 @@ def test_admin_index_shows_the_dashboard(varied, client, supervisor):
     assert 'data-chart="reports-by-state" data-total="135"' in html
     assert "逾期事项（最紧急在前）" in html
     assert "考核指标（专栏7）" in html
-    assert "<script" not in html.split('id="dashboard"')[1].split("功能入口")[0]
+    assert "<script" not in html.split('id="dashboard"')[1].split("<!-- /dashboard")[0]
 
 
 def test_dashboard_api(varied, client, supervisor):
-    assert client.get("/api/v1/dashboard/").status_code == 403
+    assert client.get("/api/v1/dashboard/").status_code == 401
     client.force_login(supervisor)
     response = client.get("/api/v1/dashboard/", {"year": YEAR})
     assert response.status_code == 200
@@ -317,3 +317,18 @@ def test_lights_counted_and_linked(client, supervisor):
     client.force_login(supervisor)
     for item in dashboard.lights:
         assert result_count(client, item.figure.url) == item.figure.value
+
+
+def test_dashboard_api_answers_a_token_within_its_scope(varied, bazhou_reader, reader):
+    """A system's token gets the dashboard of its own scope (it was 403 before)."""
+    mine = bazhou_reader.get("/api/v1/dashboard/", {"year": YEAR})
+    assert mine.status_code == 200, mine.json()
+    assert mine.json()["scope"] == "departments"
+    bazhou = Project.objects.filter(district__code="bazhou").count()
+    assert mine.json()["phase_by_district"]["total"] == bazhou
+    everything = reader.get("/api/v1/dashboard/", {"year": YEAR}).json()
+    assert everything["scope"] == "all"
+    assert everything["projects"] == Project.objects.count()
+    # The phase not reported yet has a key of its own, never "".
+    assert "not_reported" in everything["phase_by_sector"]["totals"]
+    assert "" not in everything["phase_by_sector"]["totals"]

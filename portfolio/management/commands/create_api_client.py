@@ -1,4 +1,9 @@
-"""``create_api_client NAME --scope read|write [--department CODE ...]``."""
+"""``create_api_client NAME --scope read|write [--role ROLE] [--department CODE ...]``.
+
+The token acts as a clerk (填报员) unless ``--role supervisor`` or ``--role
+administrator`` is given: the administrator running the command gives those
+roles explicitly, never by default.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.choices import ApiScope
+from portfolio.choices import ApiScope, Role
 from portfolio.credentials import api_client_create
 from portfolio.models import ApiClient, Department
 
@@ -22,7 +27,8 @@ class Command(BaseCommand):
     @property
     def help(self):
         return gettext(
-            "为外部系统签发 API 令牌（只显示一次）。read：只读；write：可填报和审核。"
+            "为外部系统签发 API 令牌（只显示一次）。read：只读；write：按角色填报或审核"
+            "（默认填报员角色，督查员、管理员角色须用 --role 明确授予）。"
         )
 
     def add_arguments(self, parser):
@@ -32,6 +38,15 @@ class Command(BaseCommand):
             choices=[choice.value for choice in ApiScope],
             default=ApiScope.READ.value,
             help=gettext("read（只读，默认）或 write（读写）"),
+        )
+        parser.add_argument(
+            "--role",
+            choices=[choice.value for choice in Role],
+            default=Role.CLERK.value,
+            help=_(
+                "令牌的角色：clerk（填报员，默认：填报、提交）、supervisor"
+                "（督查员：审核、退回、重新打开、移动项目）或 administrator（管理员）"
+            ),
         )
         parser.add_argument(
             "--department",
@@ -47,7 +62,7 @@ class Command(BaseCommand):
             help=gettext("多少天后过期；不给则长期有效（可随时吊销）。"),
         )
 
-    def handle(self, *args, name, scope, department, expires_in_days, **options):
+    def handle(self, *args, name, scope, role, department, expires_in_days, **options):
         if ApiClient.objects.filter(name=name).exists():
             raise CommandError(
                 gettext("已存在名为“%(name)s”的 API 凭据。") % {"name": name}
@@ -68,6 +83,7 @@ class Command(BaseCommand):
             client, token = api_client_create(
                 name=name,
                 scope=ApiScope(scope),
+                role=Role(role),
                 departments=departments,
                 expires_at=expires_at,
                 actor=str(ACTOR),
@@ -82,6 +98,9 @@ class Command(BaseCommand):
             % {"name": client.name, "scope": client.get_scope_display()}
         )
         self.stdout.write(gettext("范围：%(reach)s") % {"reach": reach})
+        self.stdout.write(
+            gettext("角色：%(role)s") % {"role": client.get_role_display()}
+        )
         if expires_at:
             self.stdout.write(
                 gettext("过期时间：%(when)s")

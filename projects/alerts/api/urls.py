@@ -1,10 +1,9 @@
 """URLs of the notices resource (``/api/v1/notices/``)."""
 
-from rest_framework.routers import SimpleRouter
-
+from portfolio.api.routers import PortfolioRouter
 from projects.alerts.api.views import NoticeViewSet
 
-router = SimpleRouter()
+router = PortfolioRouter()
 router.register("notices", NoticeViewSet, basename="notice")
 
 urlpatterns = router.urls

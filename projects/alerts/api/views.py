@@ -19,13 +19,15 @@ from rest_framework.response import Response
 from portfolio.api import schema
 from portfolio.api.base import ListMixin, PortfolioViewSet, RetrieveMixin
 from portfolio.api.export import Column
+from portfolio.api.serializers import BlankAsNullMixin
+from portfolio.filtersets import StrictBooleanFilter
 from portfolio.selectors import is_administrator, is_supervisor, user_scope
 from projects.alerts.choices import NoticeKind
 from projects.alerts.delivery import notice_mark_read
 from projects.alerts.models import Notice
 
 
-class NoticeSerializer(serializers.ModelSerializer):
+class NoticeSerializer(BlankAsNullMixin, serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     read = serializers.BooleanField(read_only=True)
     resolved = serializers.SerializerMethodField()
@@ -62,10 +64,8 @@ class NoticeSerializer(serializers.ModelSerializer):
 
 class NoticeFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=NoticeKind.choices)
-    read = django_filters.BooleanFilter(
-        field_name="read_at", lookup_expr="isnull", exclude=True
-    )
-    resolved = django_filters.BooleanFilter(
+    read = StrictBooleanFilter(field_name="read_at", lookup_expr="isnull", exclude=True)
+    resolved = StrictBooleanFilter(
         field_name="resolved_at", lookup_expr="isnull", exclude=True
     )
 
@@ -74,28 +74,38 @@ class NoticeFilter(django_filters.FilterSet):
         fields = ["kind", "read", "resolved"]
 
 
+RECIPIENT = OpenApiParameter(
+    "recipient",
+    str,
+    description=_("接收人用户名（仅督查员、管理员可查看他人的通知）"),
+)
+
+
 @extend_schema_view(
     list=extend_schema(
-        tags=[_("通知")],
+        tags=["notices"],
         summary=_("提醒与逾期通知列表"),
         description=_(
-            "本人收到的通知；?format=csv|xlsx 导出整个筛选结果。"
+            "本人收到的通知；导出见 export.csv / export.xlsx。"
             "外部系统的令牌没有接收人，列表为空。"
         ),
-        parameters=[
-            schema.FORMAT,
-            OpenApiParameter(
-                "recipient",
-                str,
-                description=_("接收人用户名（仅督查员、管理员可查看他人的通知）"),
-            ),
-        ],
-        responses={**schema.list_responses(NoticeSerializer), 403: schema.FORBIDDEN},
+        parameters=[RECIPIENT],
+        responses={
+            **schema.list_responses(NoticeSerializer),
+            (403, "application/json"): schema.FORBIDDEN,
+        },
     ),
     retrieve=extend_schema(
-        tags=[_("通知")],
+        tags=["notices"],
         summary=_("单条通知"),
         responses={200: NoticeSerializer, **schema.READ_ERRORS},
+    ),
+    **schema.export_schemas(
+        tag="notices",
+        name="notices",
+        noun=_("通知"),
+        parameters=(RECIPIENT,),
+        errors={403: schema.FORBIDDEN},
     ),
 )
 class NoticeViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
@@ -137,7 +147,7 @@ class NoticeViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
         return queryset
 
     @extend_schema(
-        tags=[_("通知")],
+        tags=["notices"],
         summary=_("标记为已读"),
         request=None,
         responses={

@@ -10,11 +10,13 @@ from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.admin import ServiceModelForm, add_service_errors, history_table
+from portfolio.fields import LONG_TEXT, SHORT_TEXT
+from portfolio.review_admin import refusals_message
 from portfolio.selectors import is_supervisor, user_scope
 from projects.dossier import problems
 from projects.dossier.admin.common import (
@@ -51,7 +53,9 @@ class ProblemForm(ServiceModelForm):
     project = forms.ModelChoiceField(
         label=_("项目"), queryset=Project.objects.none(), required=False
     )
-    change_reason = forms.CharField(label=_("调整说明"), required=False)
+    change_reason = forms.CharField(
+        label=_("调整说明"), required=False, max_length=SHORT_TEXT
+    )
 
     class Meta:
         model = CoordinationProblem
@@ -102,7 +106,9 @@ class ProblemForm(ServiceModelForm):
 class ProblemTextForm(forms.Form):
     """The text an action asks for (a resolution, a reason to reopen)."""
 
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=True)
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=True, max_length=LONG_TEXT
+    )
 
 
 @admin.register(CoordinationProblem)
@@ -269,11 +275,10 @@ class CoordinationProblemAdmin(RoleAdminMixin, admin.ModelAdmin):
         if refused:
             self.message_user(
                 request,
-                format_html(
-                    "{}<ul>{}</ul>",
-                    gettext("%(count)s 个未能%(verb)s：")
+                refusals_message(
+                    _("%(count)s 个未能%(verb)s：")
                     % {"count": len(refused), "verb": verb},
-                    format_html_join("", "<li>{}</li>", ((line,) for line in refused)),
+                    refused,
                 ),
                 messages.ERROR,
             )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portfolio.admin import ServiceModelForm, add_service_errors
+from portfolio.fields import SHORT_TEXT
 from portfolio.selectors import is_supervisor
 from projects.dossier import health
 from projects.dossier import services as dossier
@@ -31,6 +32,16 @@ from projects.dossier.admin.problems import ProblemLinks
 from projects.dossier.admin.progress import ProgressUpdateLinks
 from projects.dossier.models import ProjectDossier
 from projects.models import YearRecord
+
+# Where a reason starts citing its rule, "（规则：…）" (``projects.dossier.health``).
+RULE_NOTE_START = _("（规则：")
+
+
+def _amount(value) -> str:
+    """万元 without trailing zeros (1200, 37.5), so the column stays narrow."""
+    if value is None:
+        return "—"
+    return format(value.normalize(), "f")
 
 
 def _related_or_none(obj, name: str):
@@ -47,6 +58,7 @@ class ProjectDossierForm(ServiceModelForm):
     change_reason = forms.CharField(
         label=_("修改说明"),
         required=False,
+        max_length=SHORT_TEXT,
         widget=forms.TextInput(attrs={"size": 60}),
         help_text=_("可选，写入变更记录。"),
     )
@@ -218,8 +230,12 @@ class DossierProjectAdminMixin:
         state = _related_or_none(obj, "health")
         if state is None or not state.reasons:
             return "—"
+        # The list shows what is wrong; the rule that judged it is in the tooltip
+        # and on the project's page (a narrow column at 1366 px).
         return format_html_join(
-            "", '<div style="font-size:85%">{}</div>', ((r,) for r in state.reasons)
+            "",
+            '<div class="reason" title="{}">{}</div>',
+            ((r, r.split(str(RULE_NOTE_START), 1)[0]) for r in state.reasons),
         )
 
     @admin.display(
@@ -237,9 +253,7 @@ class DossierProjectAdminMixin:
         actual = obj.current_actual
         if planned is None and actual is None:
             return "—"
-        return f"{planned if planned is not None else '—'} / " + (
-            f"{actual if actual is not None else '—'}"
-        )
+        return f"{_amount(planned)} / {_amount(actual)}"
 
     @admin.display(description=_("红绿灯"))
     def light_detail(self, obj):

@@ -34,6 +34,7 @@ from projects.dossier.services import DOSSIER_FIELDS
 from .serializers import ProgressUpdateSerializer, ProjectDossierSerializer
 
 LIGHT_LABELS = {value: str(label) for value, label in HealthLight.choices}
+NO_LIGHT = _("未计算")  # the dashboard's word for a light not computed yet
 MONEY = ("total_investment", *ProjectDossier.SOURCE_FIELDS)
 TEXTS = tuple(name for name in DOSSIER_FIELDS if name not in MONEY)
 
@@ -43,7 +44,7 @@ def _light(row: Row) -> dict[str, Any]:
     light = row["light"]
     return {
         "light": light,
-        "light_display": LIGHT_LABELS.get(light),
+        "light_display": LIGHT_LABELS.get(light) or str(NO_LIGHT),
         "reasons": list(row["reasons"] or []),
     }
 
@@ -58,7 +59,7 @@ def _dossier(row: Row) -> dict[str, Any]:
         return {"dossier": None}
     data: dict[str, Any] = {name: _money(row[f"dossier_{name}"]) for name in MONEY}
     for name in TEXTS:
-        data[name] = row[f"dossier_{name}"] or ""
+        data[name] = row[f"dossier_{name}"] or None
     return {"dossier": data}
 
 
@@ -81,13 +82,16 @@ def register_embeds() -> None:
                     allow_null=True,
                     help_text=_("红绿灯：green/yellow/red；尚未计算时为 null"),
                 ),
-                "light_display": serializers.CharField(allow_null=True),
+                "light_display": serializers.CharField(
+                    help_text=_("红绿灯的名称；尚未计算时为“未计算”")
+                ),
                 "reasons": serializers.ListField(
                     child=serializers.CharField(), help_text=_("黄灯、红灯的原因")
                 ),
             },
             annotations={"light": F("health__light"), "reasons": F("health__reasons")},
             represent=_light,
+            modified=("health__changed_at",),
             filters={
                 "light": ChoicesFilter(
                     field_name="health__light",
@@ -111,6 +115,7 @@ def register_embeds() -> None:
                 **{f"dossier_{name}": F(f"dossier__{name}") for name in DOSSIER_FIELDS},
             },
             represent=_dossier,
+            modified=("dossier__updated_at",),
         )
     )
     YEAR_RECORD_EMBEDS.register(
@@ -124,5 +129,6 @@ def register_embeds() -> None:
                 )
             },
             prefetch=_progress_updates,
+            modified=("progress_updates__updated_at",),
         )
     )

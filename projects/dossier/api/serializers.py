@@ -34,10 +34,14 @@ class ProjectDossierSerializer(serializers.Serializer):
     other_funds = serializers.DecimalField(
         max_digits=14, decimal_places=2, allow_null=True, help_text=_("其他")
     )
-    owner_unit = serializers.CharField(help_text=_("项目业主"))
-    responsible_leader = serializers.CharField(help_text=_("包联领导"))
-    contact_person = serializers.CharField(help_text=_("联系人（仅负责范围内可见）"))
-    contact_phone = serializers.CharField(help_text=_("联系电话（仅负责范围内可见）"))
+    owner_unit = serializers.CharField(allow_null=True, help_text=_("项目业主"))
+    responsible_leader = serializers.CharField(allow_null=True, help_text=_("包联领导"))
+    contact_person = serializers.CharField(
+        allow_null=True, help_text=_("联系人（仅负责范围内可见）")
+    )
+    contact_phone = serializers.CharField(
+        allow_null=True, help_text=_("联系电话（仅负责范围内可见）")
+    )
 
 
 class ProgressUpdateSerializer(serializers.ModelSerializer):

@@ -1,46 +1,62 @@
-"""``GET /api/v1/dashboard/``: the dashboard as JSON, for the signed-in user."""
+"""``GET /api/v1/dashboard/``: the dashboard as JSON, within the caller's scope.
+
+People signed in to the admin and external systems' tokens alike (the scope of
+whoever calls: a token limited to some departments sees their projects only).
+"""
 
 from __future__ import annotations
 
 from django.urls import path
 from django.utils import timezone
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.authentication import SessionAuthentication
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portfolio.api import schema
+from portfolio.api.access import access_of
 from projects.reporting.dashboard import dashboard_build, dashboard_summary
+
+from .serializers import DashboardSerializer
+
+BAD_YEAR = schema.error(
+    gettext_lazy("year 不是整数，或超出范围。"),
+    OpenApiExample(
+        gettext_lazy("年度有误"),
+        value={
+            "detail": gettext_lazy("请求数据有误：year：年度应为四位数字，如 2026。"),
+            "code": "invalid",
+            "errors": {"year": [gettext_lazy("年度应为四位数字，如 2026。")]},
+        },
+    ),
+)
 
 
 class DashboardView(APIView):
     """Projects by phase × sector and × district, the year's reports by state,
     overdue items (most urgent first), investment by sector and indicator targets,
-    within the user's scope."""
-
-    # For people signed in to the admin; external systems read the lists instead.
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [IsAuthenticated]
+    within the caller's scope."""
 
     @extend_schema(
-        summary=_("工作台汇总"),
+        tags=["dashboard"],
+        operation_id="dashboard_retrieve",
+        summary=gettext_lazy("工作台汇总"),
         parameters=[
             OpenApiParameter(
                 "year",
                 OpenApiTypes.INT,
-                description=_("年度（默认本年）"),
+                description=gettext_lazy("年度（默认本年）"),
                 required=False,
             )
         ],
         responses={
-            200: OpenApiTypes.OBJECT,
-            400: schema.INVALID,
-            403: schema.FORBIDDEN,
+            200: DashboardSerializer,
+            400: BAD_YEAR,
+            401: schema.UNAUTHENTICATED,
+            429: schema.THROTTLED,
         },
     )
     def get(self, request):
@@ -52,13 +68,16 @@ class DashboardView(APIView):
                 year = int(raw)
             except ValueError as exc:
                 raise ValidationError(
-                    {"year": gettext("年度应为四位数字，如 2026。")}
+                    {"year": _("年度应为四位数字，如 2026。")}
                 ) from exc
             if not 2000 <= year <= today.year + 1:
                 raise ValidationError(
-                    {"year": gettext("年度 %(year)s 超出范围。") % {"year": year}}
+                    {"year": _("年度 %(year)s 超出范围。") % {"year": year}}
                 )
-        dashboard = dashboard_build(request.user, year=year, today=today)
+        access = access_of(request)
+        dashboard = dashboard_build(
+            request.user, year=year, today=today, scope=access.scope
+        )
         return Response(dashboard_summary(dashboard))
 
 

@@ -70,6 +70,14 @@ def schedules() -> list[dict]:
                 "每位接收人一封汇总邮件，每个部门群机器人一条消息。"
             ),
         },
+        {
+            "name": gettext("外部系统事件推送（每分钟）"),
+            "task": "alerts.webhooks_dispatch",
+            "crontab": {"minute": "*", "hour": "*"},
+            "description": gettext(
+                "把新的变更与通知推送给订阅的外部系统，并重试失败的推送。"
+            ),
+        },
     ]
 
 
@@ -78,7 +86,8 @@ class Command(BaseCommand):
     @property
     def help(self):
         return gettext(
-            "创建（幂等）年度开启、每日扫描与每日汇总的定时任务（Asia/Shanghai 时间）"
+            "创建（幂等）年度开启、每日扫描、每日汇总与事件推送的定时任务"
+            "（Asia/Shanghai 时间）"
         )
 
     def add_arguments(self, parser):
