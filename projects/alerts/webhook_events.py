@@ -93,7 +93,7 @@ def _project_ref(project: Project, codes: Codes) -> dict:
         "name": project.name,
         "plan": codes.plans.get(project.plan_id),
         "table": project.table,
-        "table_display": ProjectTable(project.table).label,
+        "table_display": str(ProjectTable(project.table).label),
         "number": project.number,
         "district": codes.districts.get(project.district_id),
         "sector": codes.sectors.get(project.sector_id),

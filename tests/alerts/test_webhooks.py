@@ -30,9 +30,21 @@ from projects.alerts.models import (
 from projects.alerts.tasks import webhooks_dispatch_task
 from projects.models import Project, YearRecord
 from tests.alerts.support import WebhookReceiver
+from tests.factories import admin_actor
 
 pytestmark = pytest.mark.django_db
-ACTOR = "tests"
+# A named administrator: services refuse writes by an anonymous system process.
+ACTOR = None
+
+
+@pytest.fixture(autouse=True)
+def _actor(db):
+    global ACTOR
+    ACTOR = admin_actor("webhook-admin")
+    yield
+    ACTOR = None
+
+
 ALL_EVENTS = list(WebhookEventType.values)
 
 
@@ -94,7 +106,7 @@ def test_a_change_is_pushed_once_signed_with_its_event_id(plan):
     assert event["data"]["project"]["code"] == "t1-001"
     assert event["data"]["project"]["table"] == 1
     assert event["data"]["changes"]["name"][1] == "光雾山旅游区提升工程（改名）"
-    assert event["data"]["actor"] == ACTOR
+    assert event["data"]["actor"] == ACTOR.username
     assert dt.datetime.fromisoformat(event["created_at"]).utcoffset() == dt.timedelta(
         hours=8
     )
@@ -149,6 +161,7 @@ def test_a_moved_project_is_news_on_both_sides(plan):
             project=project,
             actor=ACTOR,
             data={"district_id": District.objects.get(code="enyang").pk},
+            reason="区划调整",
         )
         dispatch()
         [event] = bazhou.events()

@@ -20,6 +20,7 @@ from projects.alerts.models import WebhookDelivery, WebhookEvent, WebhookSubscri
 from projects.models import Project
 from tests.alerts.support import WebhookReceiver, wait_until
 from tests.alerts.test_delivery_live import live, plan_reloaded_after  # noqa: F401
+from tests.factories import admin_actor
 
 pytestmark = pytest.mark.slow
 
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.slow
 def test_a_worker_killed_mid_delivery_sends_again_with_the_same_event_id(live):  # noqa: F811
     from config.celery_app import app
 
+    actor = admin_actor("webhook-admin")
     live.worker.start()
     with WebhookReceiver() as receiver:
         receiver.hold_first = True
@@ -35,11 +37,11 @@ def test_a_worker_killed_mid_delivery_sends_again_with_the_same_event_id(live): 
             url=receiver.url,
             events=[WebhookEventType.PROJECT_CHANGED],
         )
-        webhooks.webhook_subscription_save(subscription=subscription, actor="tests")
+        webhooks.webhook_subscription_save(subscription=subscription, actor=actor)
         subscription.districts.set(District.objects.filter(code="bazhou"))
         project = Project.objects.filter(district__code="bazhou").first()
         # Committed: the commit itself enqueues the dispatch on the worker.
-        services.project_update(project=project, actor="tests", data={"name": "改名"})
+        services.project_update(project=project, actor=actor, data={"name": "改名"})
         wait_until(receiver.holding.is_set, 60, "the first POST to arrive")
 
         live.worker.kill()

@@ -260,8 +260,17 @@ def test_clerk_cannot_import_into_another_departments_projects(
     _, token = upload(client, content)
     errors = import_errors(preview(client, token))
     # The same words as for a project that does not exist: the import does not
-    # confirm that a code outside one's scope exists (the API answers 404).
-    assert [m for _, m in errors] == [f"找不到项目 {other} 的 {YEAR} 年度记录。"]
+    # confirm that a code outside one's scope exists (the API answers 404). Every
+    # row outside the clerk's scope is refused so, the edited one among them, and
+    # none of the clerk's own rows.
+    messages = [m for _, m in errors]
+    assert f"找不到项目 {other} 的 {YEAR} 年度记录。" in messages
+    outside = set(
+        Project.objects.exclude(district__code="bazhou").values_list("code", flat=True)
+    )
+    assert {f"找不到项目 {code} 的 {YEAR} 年度记录。" for code in outside} == set(
+        messages
+    )
     assert not any(Project.objects.get(code=other).name in m for _, m in errors)
     commit(client, token)
     assert database_state() == before
