@@ -16,3 +16,9 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     CACHES = {  # noqa: F405
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
+
+# Under pytest-xdist (make test-quick) each worker keeps its own keys in a shared
+# Redis: one worker's cache.clear() must not empty another's throttle buckets.
+_XDIST_WORKER = env("PYTEST_XDIST_WORKER", default="")  # noqa: F405
+if _XDIST_WORKER and "KEY_PREFIX" in CACHES["default"]:  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] += f"-{_XDIST_WORKER}"  # noqa: F405

@@ -39,6 +39,7 @@ from projects import services
 from projects.bootstrap.plan_loader import plan_load
 from projects.models import Project
 from tests.conftest import LOAD_DAY
+from tests.factories import admin_actor
 
 pytestmark = pytest.mark.slow
 
@@ -309,7 +310,7 @@ def test_a_generated_client_does_a_whole_integration(generated, live_server):
 
     # Meanwhile an administrator deletes a project of those districts.
     gone = Project.objects.filter(district__code="enyang").order_by("code").last()
-    services.project_delete(project=gone, actor="tests")
+    services.project_delete(project=gone, actor=admin_actor())
 
     # The incremental sync: what changed since the cursor, and what went.
     changed, _ = _walk(

@@ -17,6 +17,7 @@ from django.utils import timezone
 from projects import services
 from projects.dossier.services import project_dossier_update
 from projects.models import Project, YearRecord
+from tests.factories import admin_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +121,9 @@ def test_ordering_honours_every_key_repeated_or_comma_separated(reader):
 def test_a_year_record_change_moves_its_projects_modified_at(reader):
     before = reader.get(f"{PROJECTS}t1-004/").json()
     services.year_record_update(
-        record=_latest("t1-004"), actor="ERP", data={"progress": "图纸会审完成"}
+        record=_latest("t1-004"),
+        actor=admin_actor("erp"),
+        data={"progress": "图纸会审完成"},
     )
     after = reader.get(f"{PROJECTS}t1-004/").json()
     assert after["updated_at"] == before["updated_at"]  # the project itself: same
@@ -135,13 +138,13 @@ def test_the_sync_token_finds_every_change_made_after_the_page(reader):
     assert dt.datetime.fromisoformat(token) <= timezone.now()
     project = Project.objects.get(code="t1-007")
     project_dossier_update(
-        project=project, actor="ERP", data={"owner_unit": "巴中文旅集团"}
+        project=project, actor=admin_actor("erp"), data={"owner_unit": "巴中文旅集团"}
     )
     services.year_record_update(
-        record=_latest("t1-008"), actor="ERP", data={"progress": "开工"}
+        record=_latest("t1-008"), actor=admin_actor("erp"), data={"progress": "开工"}
     )
     record = _latest("t1-009")
-    services.year_record_delete(record=record, actor="ERP")
+    services.year_record_delete(record=record, actor=admin_actor("erp"))
     changed = reader.get(PROJECTS, {"updated_since": token, "page_size": 500}).json()
     codes = {row["code"] for row in changed["results"]}
     assert {"t1-007", "t1-008", "t1-009"} <= codes
@@ -215,7 +218,9 @@ def test_if_none_match_gives_304_until_anything_shown_changes(reader):
     assert same.status_code == 304 and same["ETag"] == etag and not same.content
     # The year record it embeds changes; the project's version does not.
     services.year_record_update(
-        record=_latest("t1-002"), actor="ERP", data={"progress": "可研批复"}
+        record=_latest("t1-002"),
+        actor=admin_actor("erp"),
+        data={"progress": "可研批复"},
     )
     changed = reader.get(url, HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200
@@ -274,7 +279,7 @@ def test_unset_is_null_never_an_empty_string(reader, writer):
     assert all(entry["reason"] is None or entry["reason"] for entry in history)
     project_dossier_update(
         project=Project.objects.get(code="t1-001"),
-        actor="ERP",
+        actor=admin_actor("erp"),
         data={"total_investment": Decimal("100")},
     )
     dossier = reader.get(f"{PROJECTS}t1-001/").json()["dossier"]

@@ -17,6 +17,7 @@ from projects import services
 from projects.api.serializers import attach_clusters
 from projects.api.views import project_decorate, project_detail_row, project_queryset
 from projects.models import Project
+from tests.factories import admin_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def test_a_detail_is_the_decorated_row_with_its_clusters(plan, year):
     project = Project.objects.get(code="t1-003")
     services.project_update(
         project=project,
-        actor="tests",
+        actor=admin_actor(),
         data={"clusters": list(Cluster.objects.order_by("-number")[:2])},
     )
     today = timezone.localdate()
@@ -58,7 +59,9 @@ def test_a_detail_is_the_decorated_row_with_its_clusters(plan, year):
         .values_list("code", flat=True)
     )
     # The compiled SQL is reused; the data is read afresh each time.
-    services.project_update(project=project, actor="tests", data={"name": "改名后"})
+    services.project_update(
+        project=project, actor=admin_actor(), data={"name": "改名后"}
+    )
     assert project_detail_row(scope, "t1-003", year=year, today=today)["name"] == (
         "改名后"
     )

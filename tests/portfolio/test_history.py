@@ -25,7 +25,7 @@ from projects.choices import Phase
 from projects.dossier.health import health_refresh
 from projects.dossier.services import project_dossier_update
 from projects.models import Project, YearRecord
-from tests.factories import UserFactory
+from tests.factories import UserFactory, admin_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +160,7 @@ def test_every_key_the_services_wrote_has_a_chinese_label(
         scope=ApiScope.READ,
         departments=list(Department.objects.filter(code="bazhou-gov")),
         expires_at=None,
-        actor=supervisor,
+        actor=admin_actor(),
     )
     seen = set()
     for content_type_id, changes in AuditEntry.objects.values_list(
