@@ -3,7 +3,7 @@
 The receiver takes the first POST but holds its answer; the worker is killed
 (SIGKILL) meanwhile, so the delivery's transaction is lost with it. A new
 worker sends the event again: the same event id, one delivery row, one event —
-at least once, never a second delivery (docs/api.md §9.4).
+at least once, never a second delivery (docs/api.md §11.4).
 """
 
 from __future__ import annotations

@@ -31,10 +31,15 @@ WRITES = 40
 WRITER = """
 import os, time
 from pathlib import Path
+from django.contrib.auth import get_user_model
 from projects import services
 from projects.models import YearRecord
 
 name, folder = os.environ["WRITER"], Path(os.environ["SYNC_DIR"])
+# A named administrator: the services refuse anonymous system writers.
+actor, _ = get_user_model().objects.get_or_create(
+    username=f"进程{name}", defaults={"is_superuser": True, "is_staff": True}
+)
 record = YearRecord.objects.get(project__code="t1-001", year=2026)
 (folder / f"ready-{name}").touch()
 while not (folder / "go").exists():
@@ -42,7 +47,7 @@ while not (folder / "go").exists():
 for i in range(int(os.environ["WRITES"])):
     services.year_record_update(
         record=YearRecord.objects.get(pk=record.pk),
-        actor=f"进程{name}",
+        actor=actor,
         data={"progress": f"{name}{i}", "next_steps": f"{name}{i}"},
     )
 print("done", name)
