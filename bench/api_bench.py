@@ -122,7 +122,7 @@ def _floor_record(r_id, year, state, phase, due, start: int, records: str):
         "year": year,
         "state": state,
         "state_display": STATE_LABELS[state],
-        "phase": phase,
+        "phase": phase or None,
         "phase_display": _phase_label(phase, year, start),
         "due_date": due.isoformat(),
     }
@@ -131,8 +131,9 @@ def _floor_record(r_id, year, state, phase, due, start: int, records: str):
 def _floor_rows(cursor, where: str, tail: str, params: dict, base: str, records: str):
     from django.utils import timezone
 
-    from projects.api.serializers import PHASE_LABELS
+    from projects.api.serializers import _phase_label
 
+    this_year = timezone.localdate().year
     cursor.execute(PROJECT_SQL + where + tail, params)
     rows = cursor.fetchall()
     ids = [row[0] for row in rows]
@@ -191,13 +192,13 @@ def _floor_rows(cursor, where: str, tail: str, params: dict, base: str, records:
                 "end_year": end,
                 "content": content,
                 "phase": phase or None,
-                "phase_display": PHASE_LABELS.get(phase, "未填报"),
+                "phase_display": _phase_label(phase, this_year, start),
                 "year_record": _floor_record(
                     r_id, r_year, r_state, r_phase, r_due, start, records
                 ),
                 "overdue": overdue,
                 "light": light,
-                "light_display": LIGHTS.get(light),
+                "light_display": LIGHTS.get(light, "未计算"),
                 "reasons": list(reasons or []),
                 "dossier": _floor_dossier(dossier),
                 "version": version,
@@ -352,7 +353,25 @@ def _same_json(client, api_url, floor_url, headers) -> None:
     # The sync cursor is the moment of the read: it differs from call to call.
     api.pop("sync_token", None)
     floor = client.get(floor_url).json()
-    assert api == floor, "the floor must answer exactly what the API answers"
+    assert api == floor, (
+        "the floor must answer exactly what the API answers",
+        _differences(api, floor),
+    )
+
+
+def _differences(api, floor, path="") -> list[str]:
+    """Where two JSON documents differ (the first few places), for the message."""
+    if isinstance(api, dict) and isinstance(floor, dict):
+        out = [f"{path}/{k}: only in one" for k in set(api) ^ set(floor)]
+        for key in set(api) & set(floor):
+            out += _differences(api[key], floor[key], f"{path}/{key}")
+        return out[:10]
+    if isinstance(api, list) and isinstance(floor, list) and len(api) == len(floor):
+        out = []
+        for i, (a, f) in enumerate(zip(api, floor, strict=True)):
+            out += _differences(a, f, f"{path}/{i}")
+        return out[:10]
+    return [] if api == floor else [f"{path}: {api!r} != {floor!r}"]
 
 
 def measure(sizes=SIZES) -> list[dict]:
