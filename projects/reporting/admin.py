@@ -40,6 +40,4 @@ class RankingWeightsAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        ranking_weights_update(
-            weights=obj, data=form.cleaned_data, actor=request.user
-        )
+        ranking_weights_update(weights=obj, data=form.cleaned_data, actor=request.user)

@@ -75,7 +75,9 @@ def ranking_weights_update(
     *, weights: RankingWeights, data: dict, actor: Actor | None
 ) -> RankingWeights:
     """A supervisor or administrator changes the ranking's weights."""
-    stored = RankingWeights.objects.filter(pk=weights.pk).first() if weights.pk else None
+    stored = (
+        RankingWeights.objects.filter(pk=weights.pk).first() if weights.pk else None
+    )
     before = snapshot(stored, list(WEIGHT_FIELDS)) if stored else {}
     for name, value in data.items():
         if name in WEIGHT_FIELDS:

@@ -181,7 +181,7 @@ def _project_rows(plan: Plan, year: int) -> list[dict]:
             "district_id",
             "department_id",
             "reported_phase",
-            table=scope.TABLE_FIELD,
+            scope.TABLE_FIELD,
         )
     )
 
@@ -323,7 +323,7 @@ def _memberships(plan: Plan, rows: list[dict]) -> dict[str, dict[str, set[int]]]
     for row in rows:
         units["district"][districts[row["district_id"]]].add(row["id"])
         units["department"][departments[row["department_id"]]].add(row["id"])
-        units["table"][str(row["table"])].add(row["id"])
+        units["table"][str(row[scope.TABLE_FIELD])].add(row["id"])
     through = scope.plan_projects(plan).model.clusters.through
     for project_id, code in through.objects.filter(
         project__in=scope.plan_projects(plan)
