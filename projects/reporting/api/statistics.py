@@ -98,7 +98,7 @@ class StatisticsItemsView(APIView):
 
     @extend_schema(
         tags=["statistics"],
-        operation_id="statistics_items_list",
+        operation_id="statistics_items_retrieve",
         summary=gettext_lazy("统计数字背后的项目"),
         parameters=[
             PLAN,
