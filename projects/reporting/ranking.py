@@ -167,12 +167,13 @@ def ranking_build(
     today: dt.date | None = None,
     stats: Statistics | None = None,
     weights: RankingWeights | None = None,
+    before: Statistics | None = None,
 ) -> list[League]:
     """Both leagues for ``period``, each rank with its change since the
-    previous period of the same kind."""
+    previous period of the same kind (``before``: its statistics, if known)."""
     weights = weights or ranking_weights()
     stats = stats or statistics_build(plan, period, today=today)
-    before = statistics_build(plan, period.previous(), today=stats.today)
+    before = before or statistics_build(plan, period.previous(), today=stats.today)
     previous = {
         league.key: {s.unit.code: s.rank for s in league.standings}
         for league in leagues_of(before, weights)
