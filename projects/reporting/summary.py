@@ -113,15 +113,25 @@ def statistics_summary(
     }
 
 
+# Reports and updates together (按时报送率's numerator and denominator).
+COMBINED = ("due", "on_time")
+
+
+def _fact(facts: dict, figure: str):
+    if figure in COMBINED:
+        return facts[f"reports_{figure}"] + facts[f"updates_{figure}"]
+    return facts[figure]
+
+
 def items_of(stats: Statistics, unit: str, figure: str) -> list[dict[str, Any]] | None:
     """The projects behind one count: each with what it adds. None: no such
     unit or figure."""
     members = stats.members.get(unit)
-    if members is None or figure not in COUNTS:
+    if members is None or figure not in (*COUNTS, *COMBINED):
         return None
     from projects.models import Project
 
-    values = {pid: stats.facts[pid][figure] for pid in members}
+    values = {pid: _fact(stats.facts[pid], figure) for pid in members}
     ids = [pid for pid, value in values.items() if value]
     rows = []
     for project in Project.objects.filter(pk__in=ids).order_by(

@@ -82,3 +82,26 @@ def test_quarter_and_year_periods(api, plan):
     for key, kind in [("2026-Q4", "quarter"), ("2026", "year")]:
         body = api.get("/api/v1/statistics/", {"period": key}).json()
         assert body["period"]["kind"] == kind
+
+
+def test_dashboard_shows_the_statistics_and_both_leagues(client, supervisor, plan):
+    client.force_login(supervisor)
+    html = client.get("/admin/?period=2026-11").content.decode()
+    assert 'id="dispatch"' in html
+    assert "调度统计：2026年11月" in html
+    assert 'id="ranking-district"' in html and 'id="ranking-department"' in html
+    assert "本期尚无报告或进度更新报送" in html
+
+
+def test_rate_links_list_the_projects_of_the_numerator(api, plan, settings):
+    settings.PROJECTS_PROGRESS_SINCE = dt.date(2026, 1, 1)
+    generate_reports(plan)
+    stats = statistics_build(plan, period_parse("2026-11"), today=dt.date(2026, 12, 2))
+    rows = _all_items(
+        api,
+        "/api/v1/statistics/items/?period=2026-11&today=2026-12-02"
+        "&unit=district:bazhou&figure=on_time",
+    )
+    assert sum(r["value"] for r in rows) == stats.unit("district:bazhou").part(
+        "on_time"
+    )
