@@ -56,3 +56,12 @@ def plan_find(code: str | None) -> Plan | None:
     if not code:
         return current_plan()
     return Plan.objects.filter(code=code).first()
+
+
+def carry_over_recorded(plan: Plan) -> bool:
+    """Whether carry-over links (续建) of ``plan``'s projects are recorded yet.
+
+    Projects do not carry such links today (issue 16 adds them): until then the
+    evaluation says so and lists the unfinished projects instead.
+    """
+    return any(f.name == "continued_by" for f in Project._meta.get_fields())
