@@ -18,7 +18,13 @@ from django.db.models import Sum
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from indicators.choices import REPORTED_STATES, Direction, ProgressStatus, TargetKind
+from indicators.choices import (
+    REPORTED_STATES,
+    Direction,
+    Measure,
+    ProgressStatus,
+    TargetKind,
+)
 from indicators.models import Indicator
 from indicators.progress import indicator_progress, satisfies
 from portfolio.choices import ReviewState
@@ -100,11 +106,12 @@ def indicator_grade(indicator: Indicator, year: int) -> IndicatorGrade:
     if reported:
         last = reported[-1]
         progress = indicator_progress(indicator, last.year, values=values)
-        level = last.value
+        level_targets = [t for t in targets if t.kind in END_KINDS]
         if (
-            level is not None
-            and targets
-            and all(satisfies(indicator, t, level) for t in targets)
+            indicator.measure != Measure.RATE
+            and last.value is not None
+            and level_targets
+            and all(satisfies(indicator, t, last.value) for t in level_targets)
         ):
             grade = Grade.REACHED
         elif progress.status == ProgressStatus.BEHIND:
@@ -112,14 +119,8 @@ def indicator_grade(indicator: Indicator, year: int) -> IndicatorGrade:
         elif progress.status == ProgressStatus.NOT_REPORTED:
             grade = Grade.NOT_REPORTED
         elif last.year == indicator.plan.end_year:
-            grade = (
-                Grade.REACHED
-                if progress.status == ProgressStatus.MET
-                else (Grade.ON_TRACK)
-            )
-        elif progress.status == ProgressStatus.MET or _ahead(
-            indicator, progress.expected, progress.actual
-        ):
+            grade = Grade.REACHED
+        elif _ahead(indicator, progress.expected, progress.actual):
             grade = Grade.AHEAD
         else:
             grade = Grade.ON_TRACK
