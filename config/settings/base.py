@@ -284,6 +284,9 @@ except ValueError as exc:
 PORTFOLIO_RETURNED_GRACE_DAYS = env.int("PORTFOLIO_RETURNED_GRACE_DAYS", default=7)
 PORTFOLIO_REVIEW_DAYS = env.int("PORTFOLIO_REVIEW_DAYS", default=10)
 PORTFOLIO_ESCALATION_DAYS = env.int("PORTFOLIO_ESCALATION_DAYS", default=14)
+# Days after an indicator's due date (INDICATOR_REPORT_DUE) that its department's
+# clerks have before a missing figure is told to the supervisors too.
+INDICATOR_NOTICE_GRACE_DAYS = env.int("INDICATOR_NOTICE_GRACE_DAYS", default=30)
 # Daily times (Asia/Shanghai, "HH:MM") of the scan and of the digests; the values
 # seed the beat schedule once (``setup_schedules``), the admin edits it after.
 PORTFOLIO_SCAN_TIME = env("PORTFOLIO_SCAN_TIME", default="07:00")

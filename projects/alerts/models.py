@@ -169,9 +169,12 @@ class Notice(models.Model):
     )
     object_id = models.PositiveBigIntegerField(_("事项ID"))
     item = GenericForeignKey("content_type", "object_id")
+    # Empty for a notice about an indicator (考核指标), which has no project.
     project = models.ForeignKey(
         Project,
         verbose_name=_("项目"),
+        null=True,
+        blank=True,
         on_delete=models.CASCADE,
         related_name="notices",
     )

@@ -39,9 +39,7 @@ def _number(value) -> str:
     return "—" if value is None else format(value.normalize(), "f")
 
 
-def evaluation_template() -> bytes:
-    """The shipped template of the evaluation report (GB/T 9704 layout)."""
-    doc = official.document()
+def _indicators_part(doc) -> None:
     official.title(doc, "{{ title }}")
     official.centred(doc, "{{ issuer }}    {{ issued }}")
     official.text(
@@ -63,6 +61,9 @@ def evaluation_template() -> bytes:
         ],
     )
     official.text(doc, _("评价结果：{{ grade_summary }}。"))
+
+
+def _projects_part(doc) -> None:
     official.heading(doc, _("二、重大项目推进情况"))
     official.heading(doc, _("（一）总体情况"), level=2)
     official.text(
@@ -113,6 +114,9 @@ def evaluation_template() -> bytes:
             *[f"{{{{ u.phases[{n}] }}}}" for n in range(len(phase_columns()))],
         ],
     )
+
+
+def _rest_part(doc) -> None:
     official.heading(doc, _("三、服务业集聚区建设情况"))
     official.loop_table(
         doc,
@@ -183,6 +187,14 @@ def evaluation_template() -> bytes:
     official.tag(doc, "{%p endfor %}")
     official.text(doc, "{{ placeholder_suggestions }}")
     official.text(doc, "{{ placeholder_closing }}")
+
+
+def evaluation_template() -> bytes:
+    """The shipped template of the evaluation report (GB/T 9704 layout)."""
+    doc = official.document()
+    _indicators_part(doc)
+    _projects_part(doc)
+    _rest_part(doc)
     return official.as_bytes(doc)
 
 
@@ -248,6 +260,16 @@ def _supporting(total, grades, carried, problems) -> list[str]:
     ]
 
 
+def _carried(project) -> dict:
+    return {
+        "reference": project.reference,
+        "name": project.name,
+        "district": project.district.name,
+        "department": project.department.name,
+        "period": project.period,
+    }
+
+
 def evaluation_context(plan: Plan, *, kind: str, year: int | None, today: dt.date):
     """The context builder of the final (``year``: the plan's last) or mid-term
     evaluation."""
@@ -306,16 +328,7 @@ def evaluation_context(plan: Plan, *, kind: str, year: int | None, today: dt.dat
             )
             % {"y": year}
         ),
-        "carried": [
-            {
-                "reference": p.reference,
-                "name": p.name,
-                "district": p.district.name,
-                "department": p.department.name,
-                "period": p.period,
-            }
-            for p in carried
-        ],
+        "carried": [_carried(p) for p in carried],
         "problems": problems,
         "open_problems": problems_awaiting(plan, today),
         "placeholder_problems": PLACEHOLDER % {"what": _("问题成因分析")},

@@ -25,9 +25,7 @@ from . import charts, official
 from .render import image, money, pct
 
 
-def monthly_template() -> bytes:
-    """The shipped template (GB/T 9704 layout, docxtpl tags)."""
-    doc = official.document()
+def _overview(doc) -> None:
     official.title(doc, _("{{ plan_name }}重大项目调度通报"))
     official.centred(doc, _("（{{ period_label }}）"))
     official.centred(doc, "{{ issuer }}    {{ issued }}")
@@ -53,6 +51,9 @@ def monthly_template() -> bytes:
         ),
     )
     official.tag(doc, "{%p endif %}")
+
+
+def _ranking_and_districts(doc) -> None:
     official.heading(doc, _("二、赛马比拼"))
     official.tag(doc, "{%p if no_reports %}")
     official.text(doc, _("本期无报送数据，不作排名。"))
@@ -115,6 +116,9 @@ def monthly_template() -> bytes:
     official.centred(doc, "{{ chart_investment }}")
     official.tag(doc, "{%p endif %}")
     official.centred(doc, "{{ chart_phases }}")
+
+
+def _lists(doc) -> None:
     official.heading(doc, _("四、红灯项目"))
     official.tag(doc, "{%p if red %}")
     official.loop_table(
@@ -162,6 +166,14 @@ def monthly_template() -> bytes:
     official.tag(doc, "{%p else %}")
     official.text(doc, _("本期应报事项均已按时报送。"))
     official.tag(doc, "{%p endif %}")
+
+
+def monthly_template() -> bytes:
+    """The shipped template (GB/T 9704 layout, docxtpl tags)."""
+    doc = official.document()
+    _overview(doc)
+    _ranking_and_districts(doc)
+    _lists(doc)
     return official.as_bytes(doc)
 
 
