@@ -362,5 +362,13 @@ PROJECTS_PROGRESS_SINCE = (
     if env("PROJECTS_PROGRESS_SINCE", default="")
     else None
 )
+# Indicator notices start with the figures due on or after this day (YYYY-MM-DD);
+# unset, the indicator rules are silent (a fresh install would otherwise tell
+# every figure missing since 2021 at once).
+INDICATOR_NOTICES_SINCE = (
+    datetime.date.fromisoformat(env("INDICATOR_NOTICES_SINCE"))
+    if env("INDICATOR_NOTICES_SINCE", default="")
+    else None
+)
 # A problem raised in an update is due this many days after it is raised.
 PROJECTS_PROBLEM_DUE_DAYS = 30

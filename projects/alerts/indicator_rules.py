@@ -7,8 +7,9 @@
   ``INDICATOR_NOTICE_GRACE_DAYS``: the supervisors;
 - ``indicator_behind``: the latest reported year graded 滞后: the supervisors.
 
-The item is the indicator, the period the year (the earliest one missing, so a
-backlog is told one year at a time). Judged by ``indicators.selectors``, in the
+Silent until ``INDICATOR_NOTICES_SINCE`` is set; then figures due from that day
+on are told. The item is the indicator, the period the year (the earliest one
+missing, so a backlog is told one year at a time). Judged by ``indicators.selectors``, in the
 indicator's own direction and tolerance. Also the words of these notices and
 their line in a digest: they are grouped apart from the projects' items.
 """
@@ -50,11 +51,22 @@ def _items(years: dict[int, int]) -> QuerySet[Indicator]:
     )
 
 
+def _alerts(today: dt.date, status: ProgressStatus) -> list:
+    """The indicators' alerts of ``status`` due on or after
+    ``INDICATOR_NOTICES_SINCE`` (none while it is unset)."""
+    since = settings.INDICATOR_NOTICES_SINCE
+    if since is None:
+        return []
+    return [
+        alert
+        for alert in indicators_behind_or_unreported(today)
+        if alert.status == status and alert.due_date >= since
+    ]
+
+
 def _earliest_unreported(today: dt.date, *, after: dt.timedelta) -> dict[int, int]:
     years: dict[int, int] = {}
-    for alert in indicators_behind_or_unreported(today):
-        if alert.status != ProgressStatus.NOT_REPORTED:
-            continue
+    for alert in _alerts(today, ProgressStatus.NOT_REPORTED):
         if alert.due_date + after < today:
             years.setdefault(alert.indicator.pk, alert.year)
     return years
@@ -72,8 +84,7 @@ def indicator_behind_items(today: dt.date) -> QuerySet[Indicator]:
     return _items(
         {
             alert.indicator.pk: alert.year
-            for alert in indicators_behind_or_unreported(today)
-            if alert.status == ProgressStatus.BEHIND
+            for alert in _alerts(today, ProgressStatus.BEHIND)
         }
     )
 

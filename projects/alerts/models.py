@@ -237,9 +237,10 @@ class Notice(models.Model):
         ]
 
     def __str__(self) -> str:
+        subject = self.project.name if self.project_id else str(self.item or "")
         return _("%(kind)s：%(project)s") % {
             "kind": self.get_kind_display(),
-            "project": self.project.name,
+            "project": subject,
         }
 
     @property

@@ -584,8 +584,8 @@ def notices_follow_project(
     closed = Notice.objects.filter(pk__in=gone).update(resolved_at=now)
     opened = 0
     for rule in RULES:
-        if rule.audience is Audience.ADMINISTRATORS:
-            continue  # escalations follow the notices they escalate
+        if rule.audience is Audience.ADMINISTRATORS or rule.by_department:
+            continue  # escalations follow their notices; indicators have no project
         narrowed = dataclasses.replace(
             rule, items=lambda day, rule=rule: _of_project(rule.items(day), project.pk)
         )

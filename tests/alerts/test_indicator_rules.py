@@ -45,6 +45,18 @@ def told(indicator, kind) -> set[tuple[str, str]]:
     )
 
 
+@pytest.fixture(autouse=True)
+def _since(settings):
+    settings.INDICATOR_NOTICES_SINCE = dt.date(2022, 1, 1)
+
+
+def test_silent_until_a_start_is_set(settings, db):
+    settings.INDICATOR_NOTICES_SINCE = None
+    visitors = Indicator.objects.get(code="tourism-visitors")
+    assert apply(NoticeKind.INDICATOR_UNREPORTED, dt.date(2025, 1, 1)) == (0, 0)
+    assert not Notice.objects.filter(object_id=visitors.pk).exists()
+
+
 @pytest.fixture
 def people(db):
     return {
