@@ -10,8 +10,9 @@
 Silent until ``INDICATOR_NOTICES_SINCE`` is set; then figures due from that day
 on are told. The item is the indicator, the period the year (the earliest one
 missing, so a backlog is told one year at a time). Judged by
-``indicators.selectors``, in the indicator's own direction and tolerance. Also the words of these notices and
-their line in a digest: they are grouped apart from the projects' items.
+``indicators.selectors``, in the indicator's own direction and tolerance.
+Also the words of these notices and their line in a digest: they are grouped
+apart from the projects' items.
 """
 
 from __future__ import annotations
