@@ -166,7 +166,7 @@ class Completion:
         return (self.done / self.planned).quantize(Decimal("0.0001"))
 
 
-def _phases(plan: Plan, year: int) -> dict[int, str]:
+def reported_phases(plan: Plan, year: int) -> dict[int, str]:
     """Each project's phase as last reported for a year up to ``year``."""
     phases: dict[int, str] = {}
     for pid, phase in (
@@ -181,7 +181,7 @@ def _phases(plan: Plan, year: int) -> dict[int, str]:
 
 def completion(plan: Plan, year: int) -> dict[str, list[Completion]]:
     """dimension ("all", "table", "district", "cluster") → its units."""
-    phases = _phases(plan, year)
+    phases = reported_phases(plan, year)
     money = {
         row["project_id"]: (row["p"] or Decimal(0), row["a"] or Decimal(0))
         for row in YearRecord.objects.filter(
@@ -236,7 +236,7 @@ def phase_columns() -> list[tuple[str, str]]:
 def carry_over(plan: Plan, year: int) -> tuple[list[Project], bool]:
     """The projects unfinished at ``year`` (to go on in the next plan), and
     whether carry-over links exist yet (``scope.carried_over``)."""
-    phases = _phases(plan, year)
+    phases = reported_phases(plan, year)
     projects = [
         p
         for p in scope.plan_projects(plan).select_related("district", "department")

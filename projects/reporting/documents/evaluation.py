@@ -338,7 +338,8 @@ def evaluation_context(plan: Plan, *, kind: str, year: int | None, today: dt.dat
     }
 
     def build(template) -> dict:
-        phases = charts.phase_chart(*_phase_counts(plan), _("各项目表项目阶段"))
+        title = _("%(year)s年各项目表项目阶段") % {"year": year}
+        phases = charts.phase_chart(*_phase_counts(plan, year), title)
         return {**context, "chart_phases": image(template, phases)}
 
     return build, {"statistics": data, "context": context}

@@ -17,6 +17,7 @@ from projects.choices import Phase, phase_label
 
 from .. import scope
 from ..bulletin import late_items, problems_awaiting, red_projects
+from ..evaluation import reported_phases
 from ..periods import StatPeriod
 from ..ranking import ranking_build
 from ..statistics import statistics_build
@@ -225,9 +226,12 @@ def _standings(league: dict) -> list[dict]:
     ]
 
 
-def _phase_counts(plan: Plan) -> tuple[list[str], list[tuple[str, str]], dict]:
-    rows = scope.plan_projects(plan).values_list(scope.TABLE_FIELD, "phase")
-    counts = Counter((scope.table_label(t), phase) for t, phase in rows)
+def _phase_counts(plan: Plan, year: int) -> tuple[list, list, dict]:
+    """Projects by table × phase as last reported for a year up to ``year``
+    (the phase the statistics count)."""
+    reported = reported_phases(plan, year)
+    rows = scope.plan_projects(plan).values_list("pk", scope.TABLE_FIELD)
+    counts = Counter((scope.table_label(t), reported.get(pk, "")) for pk, t in rows)
     tables = [label for _v, label in scope.plan_tables(plan)]
     phases = [(str(p), str(p.label)) for p in Phase] + [("", phase_label(""))]
     return tables, phases, dict(counts)
@@ -249,7 +253,8 @@ def monthly_context(plan: Plan, period: StatPeriod, today: dt.date):
             stats.schedule,
             _("投资完成率与序时进度（虚线）·分县区"),
         )
-        phases = charts.phase_chart(*_phase_counts(plan), _("各项目表项目阶段"))
+        title = _("%(year)s年各项目表项目阶段") % {"year": period.year}
+        phases = charts.phase_chart(*_phase_counts(plan, period.year), title)
         return {
             "plan_name": plan.name,
             "issuer": plan.issuer,
