@@ -159,3 +159,11 @@ def test_a_departments_robot_carries_its_indicators(people, visitors):
         indicator_notices_q(people["other"].profile.departments.get())
     )
     assert not other.filter(object_id=visitors.pk).exists()
+
+
+def test_an_indicator_notice_in_the_api_has_no_project(people, visitors, client):
+    apply(NoticeKind.INDICATOR_UNREPORTED, DUE_2021 + dt.timedelta(days=1))
+    client.force_login(people["clerk"])
+    body = client.get("/api/v1/notices/", {"kind": "indicator_unreported"}).json()
+    assert body["count"] >= 1
+    assert {row["project"] for row in body["results"]} == {None}

@@ -205,3 +205,13 @@ def test_grade_of_an_end_target_reached_early_and_unreported(plan):
     share = Indicator.objects.get(code="service-share-of-gdp")
     _value(share, 2024, "60", state=ReviewState.DRAFT)
     assert indicator_grade(share, 2025).grade == Grade.NOT_REPORTED
+
+
+def test_grade_of_a_ceiling_is_judged_lower_is_better(plan):
+    cost = Indicator.objects.get(code="logistics-cost-ratio")  # 控制在18%以内
+    _value(cost, 2024, "17.5")
+    assert indicator_grade(cost, 2025).grade == Grade.REACHED
+    IndicatorValue.objects.filter(indicator=cost).update(value=Decimal("18.0"))
+    assert indicator_grade(cost, 2025).grade == Grade.REACHED  # 以内: 18 is in
+    IndicatorValue.objects.filter(indicator=cost).update(value=Decimal("19.5"))
+    assert indicator_grade(cost, 2025).grade != Grade.REACHED

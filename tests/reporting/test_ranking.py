@@ -210,3 +210,19 @@ def test_department_league_holds_city_bureaus_only(plan):
         plan, JUNE, stats=stats, before=stats, weights=RankingWeights()
     )
     assert [s.unit.code for s in leagues[1].standings] == ["commerce-bureau"]
+
+
+def test_administrators_edit_the_weights_in_the_admin(client, administrator, plan):
+    client.force_login(administrator)
+    response = client.post(
+        "/admin/reporting/rankingweights/add/",
+        {
+            "start_rate": "10",
+            "investment_rate": "50",
+            "completion_rate": "20",
+            "on_time_rate": "20",
+        },
+    )
+    assert response.status_code == 302
+    assert ranking_weights().investment_rate == Decimal("50")
+    assert AuditEntry.objects.filter(object_repr=str(ranking_weights())).exists()
