@@ -1,8 +1,9 @@
 """Dispatch statistics (调度统计) of a plan for a period, by unit.
 
 Counted the way dispatch offices count them, for a month, a quarter or a year
-(``periods.StatPeriod``) and for the whole plan, each district, department,
-table and cluster:
+(``periods.StatPeriod``) and for the whole plan, each district, department
+(the projects it answers for: its district's, or its sectors'), table and
+cluster:
 
 - 开工率 = projects started (在建, 竣工 or 投运 in the latest phase reported for
   a year up to the period's) ÷ projects whose start year has come;
@@ -180,6 +181,7 @@ def _project_rows(plan: Plan, year: int) -> list[dict]:
             "end_year",
             "district_id",
             "department_id",
+            "sector_id",
             "reported_phase",
             scope.TABLE_FIELD,
         )
@@ -316,14 +318,32 @@ def _problem_facts(plan: Plan, period: StatPeriod, end: dt.date, facts: dict) ->
 
 
 def _memberships(plan: Plan, rows: list[dict]) -> dict[str, dict[str, set[int]]]:
-    """dimension → unit code → project ids."""
+    """dimension → unit code → project ids. A department's projects are those it
+    answers for, as scopes count them: its own, its district's (a district
+    government), its sectors' (a city bureau)."""
     units: dict[str, dict[str, set[int]]] = {d: defaultdict(set) for d in DIMENSIONS}
     districts = dict(District.objects.values_list("id", "code"))
     departments = dict(Department.objects.values_list("id", "code"))
+    by_district = defaultdict(list)  # a district government: its district's
+    for pk, district_id in Department.objects.filter(
+        district__isnull=False
+    ).values_list("pk", "district_id"):
+        by_district[district_id].append(departments[pk])
+    by_sector = defaultdict(list)  # a city bureau: the projects of its sectors
+    for pk, sector_id in Department.sectors.through.objects.values_list(
+        "department_id", "sector_id"
+    ):
+        by_sector[sector_id].append(departments[pk])
     for row in rows:
-        units["district"][districts[row["district_id"]]].add(row["id"])
-        units["department"][departments[row["department_id"]]].add(row["id"])
-        units["table"][str(row[scope.TABLE_FIELD])].add(row["id"])
+        pid = row["id"]
+        units["district"][districts[row["district_id"]]].add(pid)
+        for code in (
+            departments[row["department_id"]],
+            *by_district[row["district_id"]],
+            *by_sector[row["sector_id"]],
+        ):
+            units["department"][code].add(pid)
+        units["table"][str(row[scope.TABLE_FIELD])].add(pid)
     through = scope.plan_projects(plan).model.clusters.through
     for project_id, code in through.objects.filter(
         project__in=scope.plan_projects(plan)

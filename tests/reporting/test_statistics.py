@@ -25,9 +25,14 @@ SINCE = dt.date(2026, 1, 1)
 UNITS = {
     "all": ("'all'", ""),
     "district": ("d.code", "JOIN portfolio_district d ON d.id = p.district_id"),
+    # A department answers for its own projects, its district's (a district
+    # government) and its sectors' (a city bureau).
     "department": (
         "dp.code",
-        "JOIN portfolio_department dp ON dp.id = p.department_id",
+        "JOIN portfolio_department dp ON dp.id = p.department_id "
+        "OR dp.district_id = p.district_id OR EXISTS (SELECT 1 FROM "
+        "portfolio_department_sectors ds WHERE ds.department_id = dp.id "
+        "AND ds.sector_id = p.sector_id)",
     ),
     "table": ('p."table"::text', ""),
     "cluster": (

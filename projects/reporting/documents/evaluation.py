@@ -76,7 +76,7 @@ def _projects_part(doc) -> None:
             "竣工率{{ stats.completion_rate }}，按时报送率{{ stats.on_time_rate }}。"
         ),
     )
-    official.centred(doc, "{{ chart_phases }}")
+    official.picture(doc, "{{ chart_phases }}")
     for key, label in (
         ("table", _("（二）分项目表")),
         ("district", _("（三）分县区")),

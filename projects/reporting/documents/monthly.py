@@ -114,9 +114,9 @@ def _ranking_and_districts(doc) -> None:
             "{{ u.raised }}",
         ],
     )
-    official.centred(doc, "{{ chart_investment }}")
+    official.picture(doc, "{{ chart_investment }}")
     official.tag(doc, "{%p endif %}")
-    official.centred(doc, "{{ chart_phases }}")
+    official.picture(doc, "{{ chart_phases }}")
 
 
 def _lists(doc) -> None:

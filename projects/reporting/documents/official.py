@@ -84,6 +84,15 @@ def centred(doc, text: str) -> None:
     paragraph.add_run(text)
 
 
+def picture(doc, tag: str) -> None:
+    """A paragraph for an image tag: centred, single-spaced (a fixed line
+    height would clip the picture)."""
+    paragraph = doc.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.paragraph_format.line_spacing = 1.0
+    paragraph.add_run(tag)
+
+
 def heading(doc, text: str, level: int = 1) -> None:
     """一、 (黑体) at level 1, （一） (楷体) at 2, 1. (仿宋, bold) at 3."""
     paragraph = doc.add_paragraph()
@@ -112,17 +121,24 @@ def loop_table(doc, headers: list[str], loop: str, cells: list[str]) -> None:
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, header in zip(table.rows[0].cells, headers, strict=True):
-        cell.text = ""
-        run = cell.paragraphs[0].add_run(header)
+        run = _cell_run(cell, header)
         run.bold = True
-        run.font.size = Pt(12)
         _east_asian(run, H1_FONT)
     table.rows[1].cells[0].text = "{%tr for " + loop + " %}"
     for cell, content in zip(table.rows[2].cells, cells, strict=True):
-        cell.text = ""
-        run = cell.paragraphs[0].add_run(content)
-        run.font.size = Pt(12)
+        _cell_run(cell, content)
     table.rows[3].cells[0].text = "{%tr endfor %}"
+
+
+def _cell_run(cell, content: str):
+    """A table cell's text in 五号 (10.5 pt), single-spaced: tables stay compact."""
+    cell.text = ""
+    paragraph = cell.paragraphs[0]
+    paragraph.paragraph_format.line_spacing = 1.0
+    paragraph.paragraph_format.first_line_indent = Pt(0)
+    run = paragraph.add_run(content)
+    run.font.size = Pt(10.5)
+    return run
 
 
 def as_bytes(doc) -> bytes:
