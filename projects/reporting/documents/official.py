@@ -120,6 +120,11 @@ def loop_table(doc, headers: list[str], loop: str, cells: list[str]) -> None:
     table = doc.add_table(rows=4, cols=len(headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    # The header row repeats at the top of every page the table runs onto.
+    header_row = table.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header_row.append(repeat)
     for cell, header in zip(table.rows[0].cells, headers, strict=True):
         run = _cell_run(cell, header)
         run.bold = True
