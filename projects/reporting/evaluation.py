@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Avg, Count, F, Q, Sum
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +30,7 @@ from indicators.progress import indicator_progress, satisfies
 from portfolio.choices import ReviewState
 from portfolio.models import Cluster, District, Plan
 from projects.choices import FINISHED_PHASES, Phase, phase_label
+from projects.dossier.models import CoordinationProblem
 from projects.models import Project, YearRecord
 
 from . import scope
@@ -243,3 +244,92 @@ def carry_over(plan: Plan, year: int) -> tuple[list[Project], bool]:
         if phases.get(p.pk, "") not in FINISHED_PHASES
     ]
     return projects, scope.carry_over_recorded(plan)
+
+
+def plan_problems(plan: Plan, year: int) -> dict:
+    """Problems raised up to ``year``: raised, solved, still open, average days."""
+    problems = CoordinationProblem.objects.filter(
+        scope.active_q(plan, "project__"), raised_on__year__lte=year
+    )
+    counts = problems.aggregate(
+        raised=Count("id"), solved=Count("id", filter=Q(solved_at__isnull=False))
+    )
+    days = problems.filter(solved_at__isnull=False).aggregate(
+        d=Avg(F("solved_at__date") - F("raised_on"))
+    )["d"]
+    average = None
+    if days is not None:
+        average = (Decimal(days.total_seconds()) / 86400).quantize(Decimal("0.1"))
+    return {
+        "raised": counts["raised"],
+        "solved": counts["solved"],
+        "open": counts["raised"] - counts["solved"],
+        "average_solve_days": _text(average),
+    }
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _unit(unit: Completion) -> dict:
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "projects": unit.projects,
+        "completed": unit.completed,
+        "completion_rate": _text(unit.completion_rate),
+        "planned": _text(unit.planned),
+        "done": _text(unit.done),
+        "investment_rate": _text(unit.investment_rate),
+        "phases": {
+            code or "not_reported": unit.phases.get(code, 0)
+            for code, _label in phase_columns()
+        },
+    }
+
+
+def _grade(g: IndicatorGrade) -> dict:
+    return {
+        "code": g.indicator.code,
+        "name": g.indicator.name,
+        "unit": g.indicator.unit,
+        "baseline": _text(g.baseline),
+        "target": g.target,
+        "value": _text(g.value),
+        "value_year": g.value_year,
+        "grade": g.grade,
+        "grade_display": g.grade_label,
+    }
+
+
+def evaluation_summary(plan: Plan, year: int) -> dict:
+    """The evaluation's figures as plain JSON: what the API answers at
+    ``/api/v1/statistics/evaluation/`` and the documents show."""
+    grades = indicator_grades(plan, year)
+    units = completion(plan, year)
+    clusters = {c.code: c for c in Cluster.objects.filter(plan=plan)}
+    carried, recorded = carry_over(plan, year)
+    cluster_rows = []
+    for unit in units["cluster"]:
+        row = _unit(unit)
+        row["level_display"] = str(clusters[unit.code].get_level_display())
+        row["planned_output"] = _text(clusters[unit.code].planned_output)
+        cluster_rows.append(row)
+    return {
+        "plan": plan.code,
+        "year": year,
+        "indicators": [_grade(g) for g in grades],
+        "grades": {g: sum(1 for i in grades if i.grade == g) for g in Grade.LABELS},
+        "completion": {
+            "all": _unit(units["all"][0]),
+            "table": [_unit(u) for u in units["table"]],
+            "district": [_unit(u) for u in units["district"]],
+            "cluster": cluster_rows,
+        },
+        "carried_over": {
+            "recorded": recorded,
+            "projects": [p.code for p in carried],
+        },
+        "problems": plan_problems(plan, year),
+    }

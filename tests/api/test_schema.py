@@ -161,6 +161,25 @@ def _calls() -> list[Call]:
         Call("get", "/api/v1/dashboard/", "/api/v1/dashboard/?year=x", 400),
         Call("get", "/api/v1/dashboard/", "/api/v1/dashboard/", 401, caller="nobody"),
         # The dispatch statistics and the projects behind each figure.
+        Call(
+            "get",
+            "/api/v1/statistics/evaluation/",
+            "/api/v1/statistics/evaluation/?year=2023",
+            200,
+        ),
+        Call(
+            "get",
+            "/api/v1/statistics/evaluation/",
+            "/api/v1/statistics/evaluation/?year=2019",
+            400,
+        ),
+        Call(
+            "get",
+            "/api/v1/statistics/evaluation/",
+            "/api/v1/statistics/evaluation/",
+            401,
+            caller="nobody",
+        ),
         Call("get", "/api/v1/statistics/", "/api/v1/statistics/?period=2026-11", 200),
         Call("get", "/api/v1/statistics/", "/api/v1/statistics/?period=x", 400),
         Call("get", "/api/v1/statistics/", "/api/v1/statistics/", 401, caller="nobody"),

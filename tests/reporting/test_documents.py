@@ -215,3 +215,36 @@ def test_grade_of_a_ceiling_is_judged_lower_is_better(plan):
     assert indicator_grade(cost, 2025).grade == Grade.REACHED  # 以内: 18 is in
     IndicatorValue.objects.filter(indicator=cost).update(value=Decimal("19.5"))
     assert indicator_grade(cost, 2025).grade != Grade.REACHED
+
+
+def test_evaluation_tables_hold_the_apis_figures(reported, client, supervisor):
+    share = Indicator.objects.get(code="service-share-of-gdp")
+    _value(share, 2023, "52.5")
+    client.force_login(supervisor)
+    api = client.get("/api/v1/statistics/evaluation/", {"year": 2025}).json()
+    document = _open(report_render(plan=reported, kind=ReportKind.FINAL, today=TODAY))
+    (indicators,) = _table(document, "指标", "单位")
+    rows = _rows(indicators)
+    assert [(r[0], r[5]) for r in rows] == [
+        (i["name"], i["grade_display"]) for i in api["indicators"]
+    ]
+    assert ("服务业增加值占GDP的比重", "超进度") in [(r[0], r[5]) for r in rows]
+    tables = {_rows(t)[0][0]: t for t in _table(document, "单位", "项目数") if _rows(t)}
+    for dimension, first in (("table", "表1"), ("district", "巴州区")):
+        assert [r[:4] for r in _rows(tables[first])] == [
+            [
+                u["name"],
+                str(u["projects"]),
+                str(u["completed"]),
+                pct(u["completion_rate"]),
+            ]
+            for u in api["completion"][dimension]
+        ]
+    (clusters,) = _table(document, "集聚区", "等级")
+    assert [(r[0], r[3], r[6]) for r in _rows(clusters)] == [
+        (c["name"], str(c["projects"]), pct(c["investment_rate"]))
+        for c in api["completion"]["cluster"]
+    ]
+    (carried,) = [t for t in _table(document, "项目", "名称") if len(t.columns) == 5]
+    assert len(_rows(carried)) == len(api["carried_over"]["projects"])
+    assert api["carried_over"]["recorded"] is False

@@ -19,12 +19,17 @@ from rest_framework.views import APIView
 from portfolio.api import schema
 from portfolio.api.pagination import StandardPagination
 
+from ..evaluation import evaluation_summary
 from ..periods import period_parse
 from ..ranking import ranking_build
 from ..scope import plan_find
 from ..statistics import statistics_build
 from ..summary import items_of, statistics_summary
-from .statistics_serializers import StatisticsItemsPageSerializer, StatisticsSerializer
+from .statistics_serializers import (
+    EvaluationSerializer,
+    StatisticsItemsPageSerializer,
+    StatisticsSerializer,
+)
 
 PLAN = OpenApiParameter(
     "plan", OpenApiTypes.STR, description=gettext_lazy("规划编码（默认当前规划）")
@@ -145,7 +150,49 @@ class StatisticsItemsView(APIView):
         return paginator.get_paginated_response(page)
 
 
+class EvaluationView(APIView):
+    """The figures of the plan's evaluation (终期评估 at the plan's last year,
+    中期评估 at another): indicators graded, completion by table, district and
+    cluster, projects to carry over, problems."""
+
+    @extend_schema(
+        tags=["statistics"],
+        operation_id="statistics_evaluation_retrieve",
+        summary=gettext_lazy("规划评估数据"),
+        parameters=[
+            PLAN,
+            OpenApiParameter(
+                "year",
+                OpenApiTypes.INT,
+                description=gettext_lazy("评估年度（默认规划末年）"),
+            ),
+        ],
+        responses={
+            200: EvaluationSerializer,
+            400: BAD,
+            401: schema.UNAUTHENTICATED,
+            429: schema.THROTTLED,
+        },
+    )
+    def get(self, request):
+        plan, _period, _today = _arguments(request)
+        raw = request.query_params.get("year") or str(plan.end_year)
+        if not raw.isdigit() or not plan.start_year <= int(raw) <= plan.end_year:
+            raise ValidationError(
+                {
+                    "year": _("评估年度须在 %(a)s 至 %(b)s 之间。")
+                    % {"a": plan.start_year, "b": plan.end_year}
+                }
+            )
+        return Response(evaluation_summary(plan, int(raw)))
+
+
 urlpatterns = [
+    path(
+        "statistics/evaluation/",
+        EvaluationView.as_view(),
+        name="api-statistics-evaluation",
+    ),
     path("statistics/", StatisticsView.as_view(), name="api-statistics"),
     path(
         "statistics/items/",

@@ -99,3 +99,69 @@ class StatisticsItemsPageSerializer(serializers.Serializer):
     next = serializers.CharField(allow_null=True)
     previous = serializers.CharField(allow_null=True)
     results = StatisticsItemSerializer(many=True)
+
+
+class GradeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    baseline = serializers.CharField(allow_null=True, help_text=_("基期值"))
+    target = serializers.CharField(help_text=_("期末目标（规划原文）"))
+    value = serializers.CharField(allow_null=True, help_text=_("最新审核值"))
+    value_year = serializers.IntegerField(allow_null=True)
+    grade = serializers.ChoiceField(
+        choices=["reached", "ahead", "on_track", "behind", "not_reported"]
+    )
+    grade_display = serializers.CharField(
+        help_text=_("已达期末目标 / 超进度 / 达进度 / 滞后 / 未报送")
+    )
+
+
+class CompletionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    projects = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    completion_rate = serializers.CharField(allow_null=True)
+    planned = serializers.CharField(help_text=_("规划期累计计划投资（万元）"))
+    done = serializers.CharField(help_text=_("规划期累计完成投资（万元）"))
+    investment_rate = serializers.CharField(allow_null=True)
+    phases = serializers.DictField(
+        child=serializers.IntegerField(), help_text=_("各阶段项目数")
+    )
+
+
+class ClusterCompletionSerializer(CompletionSerializer):
+    level_display = serializers.CharField()
+    planned_output = serializers.CharField(allow_null=True)
+
+
+class CompletionsSerializer(serializers.Serializer):
+    all = CompletionSerializer()
+    table = CompletionSerializer(many=True)
+    district = CompletionSerializer(many=True)
+    cluster = ClusterCompletionSerializer(many=True)
+
+
+class CarriedOverSerializer(serializers.Serializer):
+    recorded = serializers.BooleanField(help_text=_("系统中是否已有结转（续建）关系"))
+    projects = serializers.ListField(child=serializers.CharField())
+
+
+class PlanProblemsSerializer(serializers.Serializer):
+    raised = serializers.IntegerField()
+    solved = serializers.IntegerField()
+    open = serializers.IntegerField()
+    average_solve_days = serializers.CharField(allow_null=True)
+
+
+class EvaluationSerializer(serializers.Serializer):
+    """The figures of a plan's evaluation at a year."""
+
+    plan = serializers.CharField()
+    year = serializers.IntegerField()
+    indicators = GradeSerializer(many=True)
+    grades = serializers.DictField(child=serializers.IntegerField())
+    completion = CompletionsSerializer()
+    carried_over = CarriedOverSerializer()
+    problems = PlanProblemsSerializer()

@@ -7,22 +7,15 @@ The year's rates are those of the statistics for the whole year (the API's
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from django.db.models import Avg, Count, F, Q
 from django.utils.translation import gettext as _
 
-from portfolio.models import Cluster, Plan
-from projects.dossier.models import CoordinationProblem
+from portfolio.models import Plan
+from projects.models import Project
 
-from .. import scope
 from ..bulletin import problems_awaiting
-from ..evaluation import (
-    Grade,
-    carry_over,
-    completion,
-    indicator_grades,
-    phase_columns,
-)
+from ..evaluation import Grade, evaluation_summary, phase_columns
 from ..models import ReportKind
 from ..periods import YEAR, StatPeriod
 from ..ranking import ranking_build
@@ -35,8 +28,11 @@ from .render import image, money, pct
 PLACEHOLDER = _("【待填写：%(what)s】")
 
 
-def _number(value) -> str:
-    return "—" if value is None else format(value.normalize(), "f")
+def _number(value: str | None) -> str:
+    """A decimal of the API (a string) without trailing zeros; — for none."""
+    if value is None:
+        return "—"
+    return format(Decimal(value).normalize(), "f")
 
 
 def _indicators_part(doc) -> None:
@@ -198,141 +194,126 @@ def evaluation_template() -> bytes:
     return official.as_bytes(doc)
 
 
-def _completion_text(unit) -> dict:
+def _completion_text(unit: dict) -> dict:
+    """A unit of the API's ``completion`` in the document's words."""
     return {
-        "name": unit.name,
-        "projects": unit.projects,
-        "completed": unit.completed,
-        "completion_rate": pct(unit.completion_rate),
-        "planned": money(unit.planned),
-        "done": money(unit.done),
-        "investment_rate": pct(unit.investment_rate),
-        "phases": [unit.phases.get(code, 0) for code, _l in phase_columns()],
+        "name": unit["name"],
+        "projects": unit["projects"],
+        "completed": unit["completed"],
+        "completion_rate": pct(unit["completion_rate"]),
+        "planned": money(unit["planned"]),
+        "done": money(unit["done"]),
+        "investment_rate": pct(unit["investment_rate"]),
+        "phases": [
+            unit["phases"][code or "not_reported"] for code, _l in phase_columns()
+        ],
+        "level": unit.get("level_display", ""),
+        "output": _number(unit.get("planned_output")),
     }
 
 
-def _problems(plan: Plan, year: int) -> dict:
-    problems = CoordinationProblem.objects.filter(
-        scope.active_q(plan, "project__"), raised_on__year__lte=year
-    )
-    solved = problems.filter(solved_at__isnull=False)
-    counts = problems.aggregate(
-        raised=Count("id"), solved=Count("id", filter=Q(solved_at__isnull=False))
-    )
-    days = solved.aggregate(d=Avg(F("solved_at__date") - F("raised_on")))["d"]
+def _indicator_text(row: dict) -> dict:
+    value = _number(row["value"])
+    if row["value_year"]:
+        value += _("（%(y)s年）") % {"y": row["value_year"]}
     return {
-        "raised": counts["raised"],
-        "solved": counts["solved"],
-        "open": counts["raised"] - counts["solved"],
-        "days": "—" if days is None else f"{days.total_seconds() / 86400:.1f}",
+        "name": row["name"],
+        "unit": row["unit"],
+        "baseline": _number(row["baseline"]),
+        "target": row["target"],
+        "value": value,
+        "grade": row["grade_display"],
     }
 
 
-def _clusters(plan: Plan, units) -> list[dict]:
-    info = {c.code: c for c in Cluster.objects.filter(plan=plan)}
-    return [
-        {
-            "name": u.name,
-            "level": info[u.code].get_level_display(),
-            "output": _number(info[u.code].planned_output),
-            "projects": u.projects,
-            "completed": u.completed,
-            "done": money(u.done),
-            "investment_rate": pct(u.investment_rate),
-        }
-        for u in units
-    ]
-
-
-def _supporting(total, grades, carried, problems) -> list[str]:
-    counts = {g: sum(1 for i in grades if i.grade == g) for g in Grade.LABELS}
+def _supporting(summary: dict) -> list[str]:
+    total, grades = summary["completion"]["all"], summary["grades"]
     return [
         _("重大项目完工率%(rate)s，累计投资完成率%(inv)s。")
-        % {"rate": pct(total.completion_rate), "inv": pct(total.investment_rate)},
+        % {
+            "rate": pct(total["completion_rate"]),
+            "inv": pct(total["investment_rate"]),
+        },
         _("主要指标%(n)s项，其中滞后%(behind)s项、未报送%(missing)s项。")
         % {
-            "n": len(grades),
-            "behind": counts[Grade.BEHIND],
-            "missing": counts[Grade.NOT_REPORTED],
+            "n": len(summary["indicators"]),
+            "behind": grades[Grade.BEHIND],
+            "missing": grades[Grade.NOT_REPORTED],
         },
-        _("未完成、需结转下一规划期的项目%(n)s个。") % {"n": len(carried)},
-        _("尚未解决的协调问题%(n)s个。") % {"n": problems["open"]},
+        _("未完成、需结转下一规划期的项目%(n)s个。")
+        % {"n": len(summary["carried_over"]["projects"])},
+        _("尚未解决的协调问题%(n)s个。") % {"n": summary["problems"]["open"]},
     ]
 
 
-def _carried(project) -> dict:
-    return {
-        "reference": project.reference,
-        "name": project.name,
-        "district": project.district.name,
-        "department": project.department.name,
-        "period": project.period,
-    }
+def _carried(codes: list[str]) -> list[dict]:
+    projects = Project.objects.filter(code__in=codes).select_related(
+        "district", "department"
+    )
+    return [
+        {
+            "reference": p.reference,
+            "name": p.name,
+            "district": p.district.name,
+            "department": p.department.name,
+            "period": p.period,
+        }
+        for p in projects.order_by("table", "number")
+    ]
+
+
+def _carry_note(recorded: bool, year: int) -> str:
+    if recorded:
+        return _("以下为转入下一规划期续建的项目。")
+    return _(
+        "系统中尚无结转（续建）数据；以下列出截至%(y)s年未竣工、未投运且未取消、"
+        "应结转下一规划期的项目。"
+    ) % {"y": year}
+
+
+def _title(plan: Plan, kind: str) -> str:
+    if kind == ReportKind.FINAL:
+        return _("%(plan)s实施情况终期评估报告") % {"plan": plan.name}
+    return _("%(plan)s实施情况中期评估报告") % {"plan": plan.name}
 
 
 def evaluation_context(plan: Plan, *, kind: str, year: int | None, today: dt.date):
     """The context builder of the final (``year``: the plan's last) or mid-term
-    evaluation."""
+    evaluation. Its figures are the API's (``evaluation_summary``, and the
+    statistics of the whole year)."""
     if kind == ReportKind.FINAL or year is None:
         year = plan.end_year
     period = StatPeriod(YEAR, year, 0)
     stats = statistics_build(plan, period, today=today)
     data = statistics_summary(stats, ranking_build(plan, period, stats=stats))
-    grades = indicator_grades(plan, year)
-    units = completion(plan, year)
-    total = units["all"][0]
-    carried, recorded = carry_over(plan, year)
-    problems = _problems(plan, year)
-    title = (
-        _("%(plan)s实施情况终期评估报告")
-        if kind == ReportKind.FINAL
-        else _("%(plan)s实施情况中期评估报告")
-    ) % {"plan": plan.name}
-    counts = {g: sum(1 for i in grades if i.grade == g) for g in Grade.LABELS}
+    summary = evaluation_summary(plan, year)
+    done = summary["completion"]
+    problems = summary["problems"]
     context = {
-        "title": title,
+        "title": _title(plan, kind),
         "issuer": plan.issuer,
         "issued": today.isoformat(),
         "plan_name": plan.name,
         "plan_years": f"{plan.start_year}—{plan.end_year}",
         "year": year,
-        "indicators": [
-            {
-                "name": g.indicator.name,
-                "unit": g.indicator.unit,
-                "baseline": _number(g.baseline),
-                "target": g.target,
-                "value": _number(g.value)
-                + (_("（%(y)s年）") % {"y": g.value_year} if g.value_year else ""),
-                "grade": g.grade_label,
-            }
-            for g in grades
-        ],
+        "indicators": [_indicator_text(row) for row in summary["indicators"]],
         "grade_summary": _("，").join(
             _("%(label)s%(n)s项") % {"label": Grade.LABELS[g], "n": n}
-            for g, n in counts.items()
+            for g, n in summary["grades"].items()
         ),
-        "total": _completion_text(total),
+        "total": _completion_text(done["all"]),
         "stats": _unit_text(data["total"]),
         "units": {
-            k: [_completion_text(u) for u in units[k]] for k in ("table", "district")
+            k: [_completion_text(u) for u in done[k]] for k in done if k != "all"
         },
-        "phase_rows": [_completion_text(u) for u in units["table"]],
-        "clusters": _clusters(plan, units["cluster"]),
-        "carry_note": (
-            _("以下为转入下一规划期续建的项目。")
-            if recorded
-            else _(
-                "系统中尚无结转（续建）数据；以下列出截至%(y)s年未竣工、未投运且未取消、"
-                "应结转下一规划期的项目。"
-            )
-            % {"y": year}
-        ),
-        "carried": [_carried(p) for p in carried],
-        "problems": problems,
+        "phase_rows": [_completion_text(u) for u in done["table"]],
+        "clusters": [_completion_text(u) for u in done["cluster"]],
+        "carry_note": _carry_note(summary["carried_over"]["recorded"], year),
+        "carried": _carried(summary["carried_over"]["projects"]),
+        "problems": {**problems, "days": problems["average_solve_days"] or "—"},
         "open_problems": problems_awaiting(plan, today),
         "placeholder_problems": PLACEHOLDER % {"what": _("问题成因分析")},
-        "supporting": _supporting(total, grades, carried, problems),
+        "supporting": _supporting(summary),
         "placeholder_suggestions": PLACEHOLDER % {"what": _("下一期规划的建议")},
         "placeholder_closing": PLACEHOLDER % {"what": _("结语")},
     }
@@ -342,4 +323,4 @@ def evaluation_context(plan: Plan, *, kind: str, year: int | None, today: dt.dat
         phases = charts.phase_chart(*_phase_counts(plan, year), title)
         return {**context, "chart_phases": image(template, phases)}
 
-    return build, {"statistics": data, "context": context}
+    return build, {"statistics": data, "evaluation": summary}
