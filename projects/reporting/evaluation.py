@@ -14,7 +14,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Avg, Count, F, Q, Sum
+from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -247,23 +248,22 @@ def carry_over(plan: Plan, year: int) -> tuple[list[Project], bool]:
 
 
 def plan_problems(plan: Plan, year: int) -> dict:
-    """Problems raised up to ``year``: raised, solved, still open, average days."""
-    problems = CoordinationProblem.objects.filter(
+    """Problems raised up to ``year``: raised, solved, still open, average days
+    from raised to solved (local dates, counted in Python: any database)."""
+    rows = CoordinationProblem.objects.filter(
         scope.active_q(plan, "project__"), raised_on__year__lte=year
-    )
-    counts = problems.aggregate(
-        raised=Count("id"), solved=Count("id", filter=Q(solved_at__isnull=False))
-    )
-    days = problems.filter(solved_at__isnull=False).aggregate(
-        d=Avg(F("solved_at__date") - F("raised_on"))
-    )["d"]
-    average = None
-    if days is not None:
-        average = (Decimal(days.total_seconds()) / 86400).quantize(Decimal("0.1"))
+    ).values_list("raised_on", "solved_at")
+    raised = solved = days = 0
+    for raised_on, solved_at in rows:
+        raised += 1
+        if solved_at is not None:
+            solved += 1
+            days += (timezone.localtime(solved_at).date() - raised_on).days
+    average = (Decimal(days) / solved).quantize(Decimal("0.1")) if solved else None
     return {
-        "raised": counts["raised"],
-        "solved": counts["solved"],
-        "open": counts["raised"] - counts["solved"],
+        "raised": raised,
+        "solved": solved,
+        "open": raised - solved,
         "average_solve_days": _text(average),
     }
 
