@@ -17,6 +17,7 @@ BENCHMARKS = {
     "api": ("bench.api_bench", "run"),
     "scan": ("bench.scan_bench", "bench_scan"),
     "load": ("bench.load_test", "run"),
+    "reports": ("bench.report_bench", "run"),
 }
 
 

@@ -26,6 +26,7 @@ def _resources() -> dict[str, str]:
         for prefix, _viewset, basename in router.registry if router else ():
             resources[prefix.replace("-", "_")] = f"{basename}-list"
     resources["dashboard"] = "api-dashboard"
+    resources["statistics"] = "api-statistics"
     return resources
 
 

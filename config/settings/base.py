@@ -284,6 +284,9 @@ except ValueError as exc:
 PORTFOLIO_RETURNED_GRACE_DAYS = env.int("PORTFOLIO_RETURNED_GRACE_DAYS", default=7)
 PORTFOLIO_REVIEW_DAYS = env.int("PORTFOLIO_REVIEW_DAYS", default=10)
 PORTFOLIO_ESCALATION_DAYS = env.int("PORTFOLIO_ESCALATION_DAYS", default=14)
+# Days after an indicator's due date (INDICATOR_REPORT_DUE) that its department's
+# clerks have before a missing figure is told to the supervisors too.
+INDICATOR_NOTICE_GRACE_DAYS = env.int("INDICATOR_NOTICE_GRACE_DAYS", default=30)
 # Daily times (Asia/Shanghai, "HH:MM") of the scan and of the digests; the values
 # seed the beat schedule once (``setup_schedules``), the admin edits it after.
 PORTFOLIO_SCAN_TIME = env("PORTFOLIO_SCAN_TIME", default="07:00")
@@ -357,6 +360,14 @@ PROJECTS_PROGRESS_DUE_DAY = 5
 PROJECTS_PROGRESS_SINCE = (
     datetime.date.fromisoformat(env("PROJECTS_PROGRESS_SINCE"))
     if env("PROJECTS_PROGRESS_SINCE", default="")
+    else None
+)
+# Indicator notices start with the figures due on or after this day (YYYY-MM-DD);
+# unset, the indicator rules are silent (a fresh install would otherwise tell
+# every figure missing since 2021 at once).
+INDICATOR_NOTICES_SINCE = (
+    datetime.date.fromisoformat(env("INDICATOR_NOTICES_SINCE"))
+    if env("INDICATOR_NOTICES_SINCE", default="")
     else None
 )
 # A problem raised in an update is due this many days after it is raised.

@@ -214,9 +214,15 @@ class NoticeAdmin(admin.ModelAdmin):
                 "project": obj.project,
                 "year": obj.year_record.year,
             }
-        else:
+        elif obj.project_id:
             url = reverse("admin:projects_project_change", args=[obj.project_id])
             label = str(obj.project)
+        else:  # an indicator (考核指标)
+            url = reverse("admin:indicators_indicator_change", args=[obj.object_id])
+            label = gettext("【指标】%(name)s %(year)s年") % {
+                "name": obj.item,
+                "year": obj.period,
+            }
         return format_html('<a href="{}">{}</a>', url, label)
 
     @admin.display(description=_("已读"), boolean=True)

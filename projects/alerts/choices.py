@@ -16,6 +16,23 @@ class NoticeKind(models.TextChoices):
     PROGRESS_OVERDUE = "progress_overdue", _("进度更新逾期未报")
     HEALTH_RED = "health_red", _("项目亮红灯")
     REMINDER = "reminder", _("年度报告截止提醒")
+    # Indicators (考核指标): told apart from the projects in a digest.
+    INDICATOR_UNREPORTED = "indicator_unreported", _("考核指标逾期未报送")
+    INDICATOR_UNREPORTED_LATE = (
+        "indicator_unreported_late",
+        _("考核指标宽限期后仍未报送"),
+    )
+    INDICATOR_BEHIND = "indicator_behind", _("考核指标进度滞后")
+
+
+# Notices about an indicator rather than a project (``Notice.project`` is empty).
+INDICATOR_KINDS = frozenset(
+    {
+        NoticeKind.INDICATOR_UNREPORTED,
+        NoticeKind.INDICATOR_UNREPORTED_LATE,
+        NoticeKind.INDICATOR_BEHIND,
+    }
+)
 
 
 class NoticeLevel(models.IntegerChoices):

@@ -45,7 +45,14 @@ from portfolio.authorization import person_of
 from portfolio.choices import AuditAction
 from portfolio.selectors import current_plan, scope_of_departments
 from portfolio.services import Actor, actor_label, audit_log
-from projects.alerts.choices import DigestStatus, NoticeChannel, NoticeKind, WebhookKind
+from projects.alerts.choices import (
+    INDICATOR_KINDS,
+    DigestStatus,
+    NoticeChannel,
+    NoticeKind,
+    WebhookKind,
+)
+from projects.alerts.indicator_rules import indicator_line, indicator_notices_q
 from projects.alerts.markdown import markdown_text
 from projects.alerts.models import (
     DepartmentWebhook,
@@ -186,6 +193,8 @@ class DigestGroup:
     more: int
     more_url: str
     breakdown: str
+    # The first group about indicators: the digest heads them apart.
+    first_indicator: bool = False
 
 
 @dataclass
@@ -226,6 +235,30 @@ class DigestContent:
         return vars(self) | day | {"overdue": self.overdue, "reminders": self.reminders}
 
 
+def _digest_item(notice: Notice, kind: NoticeKind, today: dt.date) -> DigestItem:
+    """A notice's line: about a project, or (apart) about an indicator."""
+    deadline = notice_deadline(notice)
+    text = notice_text(notice, today)
+    if kind in INDICATOR_KINDS:  # an indicator: no project
+        line = indicator_line(notice)
+        return DigestItem(kind, text=text, deadline=deadline, by_year=True, **line)
+    project = notice.project
+    return DigestItem(
+        kind=kind,
+        project=str(project),
+        text=text,
+        url=_item_url(notice),
+        deadline=deadline,
+        order=(deadline, project.table, project.number),
+        bucket=(
+            gettext("%(year)s年") % {"year": notice.year_record.year}
+            if notice.year_record_id
+            else project.district.name
+        ),
+        by_year=bool(notice.year_record_id),
+    )
+
+
 def digest_content(notices: list[Notice], *, today: dt.date) -> DigestContent:
     """Group, count and order the notices: most urgent kind first, then oldest.
 
@@ -242,27 +275,12 @@ def digest_content(notices: list[Notice], *, today: dt.date) -> DigestContent:
             continue
         seen.add(key)
         kind = NoticeKind(notice.kind)
-        project = notice.project
-        deadline = notice_deadline(notice)
-        by_kind[kind].append(
-            DigestItem(
-                kind=kind,
-                project=str(project),
-                text=notice_text(notice, today),
-                url=_item_url(notice),
-                deadline=deadline,
-                order=(deadline, project.table, project.number),
-                bucket=(
-                    gettext("%(year)s年") % {"year": notice.year_record.year}
-                    if notice.year_record_id
-                    else project.district.name
-                ),
-                by_year=bool(notice.year_record_id),
-            )
-        )
+        by_kind[kind].append(_digest_item(notice, kind, today))
     cap = settings.PORTFOLIO_DIGEST_ITEMS_PER_KIND
     groups = []
-    for kind in URGENCY:
+    # Projects' kinds first, most urgent first; then the indicators' apart.
+    order = [k for k in URGENCY if k not in INDICATOR_KINDS]
+    for kind in order + [k for k in URGENCY if k in INDICATOR_KINDS]:
         items = sorted(by_kind.get(kind, []), key=lambda i: i.order)
         if not items:
             continue
@@ -288,6 +306,8 @@ def digest_content(notices: list[Notice], *, today: dt.date) -> DigestContent:
                     query=f"mine=yes&kind__exact={kind.value}&resolved=no",
                 ),
                 breakdown=breakdown,
+                first_indicator=kind in INDICATOR_KINDS
+                and not any(g.kind in INDICATOR_KINDS for g in groups),
             )
         )
     return DigestContent(
@@ -457,7 +477,7 @@ def digests_prepare() -> list[int]:
     ):
         scope = scope_of_departments([webhook.department])
         candidates = Notice.objects.filter(
-            scope.project_q("project__"),
+            scope.project_q("project__") | indicator_notices_q(webhook.department),
             resolved_at__isnull=True,
             created_at__gte=webhook.created_at,
         ).exclude(

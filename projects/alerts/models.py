@@ -169,9 +169,12 @@ class Notice(models.Model):
     )
     object_id = models.PositiveBigIntegerField(_("事项ID"))
     item = GenericForeignKey("content_type", "object_id")
+    # Empty for a notice about an indicator (考核指标), which has no project.
     project = models.ForeignKey(
         Project,
         verbose_name=_("项目"),
+        null=True,
+        blank=True,
         on_delete=models.CASCADE,
         related_name="notices",
     )
@@ -234,9 +237,10 @@ class Notice(models.Model):
         ]
 
     def __str__(self) -> str:
+        subject = self.project.name if self.project_id else str(self.item or "")
         return _("%(kind)s：%(project)s") % {
             "kind": self.get_kind_display(),
-            "project": self.project.name,
+            "project": subject,
         }
 
     @property

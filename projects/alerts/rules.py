@@ -49,10 +49,16 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat, TruncDate
 from django.utils import timezone
 
+from indicators.models import Indicator
 from portfolio.choices import UNSUBMITTED_STATES, ReviewState, Role
 from portfolio.models import Department, Profile, RoleGroup
 from portfolio.selectors import user_scope
 from projects.alerts.choices import NoticeKind
+from projects.alerts.indicator_rules import (
+    indicator_behind_items,
+    indicator_unreported_items,
+    indicator_unreported_late_items,
+)
 from projects.alerts.models import Notice
 from projects.choices import DONE_PHASES, HealthLight, Phase
 from projects.models import Project, YearRecord
@@ -78,6 +84,7 @@ ITEM_COLUMNS = (
     "n_year_record",
     "n_district",
     "n_sector",
+    "n_department",
     "n_period",
 )
 
@@ -120,12 +127,22 @@ def _located(qs: QuerySet) -> QuerySet:
     """Add what a new notice needs besides the item: its project, year record,
     district and sector. Kept out of ``items`` so that resolving (which only
     compares items and periods) does not join the projects."""
+    none = Cast(Value(None), BigIntegerField())
+    if qs.model is Indicator:  # no project: heard by its department's people
+        return qs.annotate(
+            n_project=none,
+            n_year_record=none,
+            n_district=none,
+            n_sector=none,
+            n_department=F("department_id"),
+        )
     if qs.model is Project:
         return qs.annotate(
             n_project=F("pk"),
-            n_year_record=Cast(Value(None), BigIntegerField()),
+            n_year_record=none,
             n_district=F("district_id"),
             n_sector=F("sector_id"),
+            n_department=none,
         )
     record = "pk" if qs.model is YearRecord else "year_record_id"
     return qs.annotate(
@@ -133,6 +150,7 @@ def _located(qs: QuerySet) -> QuerySet:
         n_year_record=F(record),
         n_district=F("project__district_id"),
         n_sector=F("project__sector_id"),
+        n_department=none,
     )
 
 
@@ -294,6 +312,9 @@ class Rule:
     audience: Audience
     items: Callable[[dt.date], QuerySet]
     level: int = 1
+    # Heard by the people of the item's department (indicators), not by those
+    # covering a project's district or sector.
+    by_department: bool = False
 
 
 RULES: tuple[Rule, ...] = (
@@ -330,6 +351,27 @@ RULES: tuple[Rule, ...] = (
         progress_overdue_items,
     ),
     Rule("health_red", NoticeKind.HEALTH_RED, Audience.SUPERVISORS, health_red_items),
+    Rule(
+        "indicator_unreported",
+        NoticeKind.INDICATOR_UNREPORTED,
+        Audience.CLERKS,
+        indicator_unreported_items,
+        by_department=True,
+    ),
+    Rule(
+        "indicator_unreported_late",
+        NoticeKind.INDICATOR_UNREPORTED_LATE,
+        Audience.SUPERVISORS,
+        indicator_unreported_late_items,
+        by_department=True,
+    ),
+    Rule(
+        "indicator_behind",
+        NoticeKind.INDICATOR_BEHIND,
+        Audience.SUPERVISORS,
+        indicator_behind_items,
+        by_department=True,
+    ),
     # Last: it reads the notices the rules above have just opened and resolved.
     Rule(
         "escalation",
@@ -398,9 +440,13 @@ def _audience_ctes(audience: Audience) -> tuple[str, list, bool]:
         f"JOIN {t['department_sectors']} ds ON ds.department_id = pd.department_id "
         f"WHERE {member_filter}"
     )
+    cov_department = (
+        f"SELECT DISTINCT pr.user_id, pd.department_id {of_members} "
+        f"WHERE {member_filter}"
+    )
     sql = (
         f"members AS ({members}), cov_district AS ({cov_district}), "
-        f"cov_sector AS ({cov_sector})"
+        f"cov_sector AS ({cov_sector}), cov_department AS ({cov_department})"
     )
     if audience is Audience.SUPERVISORS:
         cov_all = (
@@ -436,7 +482,12 @@ def rule_create(rule: Rule, today: dt.date, now: dt.datetime) -> int:
     # Three equi-joins rather than one OR-join, so that the database can hash
     # them: by district, by sector, and everyone who sees everything.
     branches = []
-    if rule.audience is not Audience.ADMINISTRATORS:
+    if rule.by_department and rule.audience is not Audience.ADMINISTRATORS:
+        branches.append(
+            "SELECT i.*, m.user_id FROM items i JOIN cov_department m "
+            "ON m.department_id = i.n_department"
+        )
+    elif rule.audience is not Audience.ADMINISTRATORS:
         branches += [
             "SELECT i.*, m.user_id FROM items i JOIN cov_district m "
             "ON m.district_id = i.n_district",
@@ -533,8 +584,8 @@ def notices_follow_project(
     closed = Notice.objects.filter(pk__in=gone).update(resolved_at=now)
     opened = 0
     for rule in RULES:
-        if rule.audience is Audience.ADMINISTRATORS:
-            continue  # escalations follow the notices they escalate
+        if rule.audience is Audience.ADMINISTRATORS or rule.by_department:
+            continue  # escalations follow their notices; indicators have no project
         narrowed = dataclasses.replace(
             rule, items=lambda day, rule=rule: _of_project(rule.items(day), project.pk)
         )

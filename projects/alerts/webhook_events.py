@@ -281,7 +281,9 @@ def _notice_key_expression():
 def notice_candidates(since: dt.datetime, batch: int) -> list[Notice]:
     return list(
         Notice.objects.annotate(key=_notice_key_expression())
-        .filter(created_at__gte=since)
+        # Notices about projects: an indicator's notice (no project) goes to
+        # digests and robots, not to the outbound events about projects.
+        .filter(created_at__gte=since, project__isnull=False)
         .exclude(Exists(WebhookEvent.objects.filter(notice_key=OuterRef("key"))))
         .select_related("project", "year_record")
         .order_by("pk")[:batch]

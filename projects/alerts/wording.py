@@ -9,7 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from projects.alerts.choices import NoticeKind
+from projects.alerts.choices import INDICATOR_KINDS, NoticeKind
+from projects.alerts.indicator_rules import indicator_deadline, indicator_text
 from projects.alerts.models import Notice
 from projects.choices import phase_label
 
@@ -26,6 +27,8 @@ def source_kind(notice: Notice) -> NoticeKind:
 
 def notice_deadline(notice: Notice) -> dt.date:
     """The day the item fell (or falls) due: the digest sorts on it."""
+    if notice.kind in INDICATOR_KINDS:
+        return indicator_deadline(notice)
     kind = source_kind(notice)
     record, project = notice.year_record, notice.project
     if kind == NoticeKind.RETURNED_OVERDUE and record.returned_at:
@@ -55,6 +58,8 @@ def progress_period(notice: Notice):
 
 def notice_text(notice: Notice, today: dt.date) -> str:
     """One line, in the words of the plan's offices."""
+    if notice.kind in INDICATOR_KINDS:
+        return indicator_text(notice, today)
     kind = source_kind(notice)
     record, project = notice.year_record, notice.project
     values = {"late": (today - notice_deadline(notice)).days, "kind": kind.label}

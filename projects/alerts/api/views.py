@@ -31,7 +31,12 @@ class NoticeSerializer(BlankAsNullMixin, serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
     read = serializers.BooleanField(read_only=True)
     resolved = serializers.SerializerMethodField()
-    project = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    project = serializers.SlugRelatedField(
+        slug_field="code",
+        read_only=True,
+        allow_null=True,
+        help_text=_("项目编码；考核指标的通知为 null"),
+    )
     year = serializers.SerializerMethodField()
     recipient = serializers.SlugRelatedField(slug_field="username", read_only=True)
 

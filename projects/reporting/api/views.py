@@ -21,6 +21,7 @@ from portfolio.api.access import access_of
 from projects.reporting.dashboard import dashboard_build, dashboard_summary
 
 from .serializers import DashboardSerializer
+from .statistics import urlpatterns as statistics_urls
 
 BAD_YEAR = schema.error(
     gettext_lazy("year 不是整数，或超出范围。"),
@@ -82,3 +83,5 @@ class DashboardView(APIView):
 
 
 urlpatterns = [path("dashboard/", DashboardView.as_view(), name="api-dashboard")]
+
+urlpatterns += statistics_urls
