@@ -133,7 +133,6 @@ def _floor_rows(cursor, where: str, tail: str, params: dict, base: str, records:
 
     from projects.api.serializers import _phase_label
 
-    this_year = timezone.localdate().year
     cursor.execute(PROJECT_SQL + where + tail, params)
     rows = cursor.fetchall()
     ids = [row[0] for row in rows]
@@ -192,7 +191,7 @@ def _floor_rows(cursor, where: str, tail: str, params: dict, base: str, records:
                 "end_year": end,
                 "content": content,
                 "phase": phase or None,
-                "phase_display": _phase_label(phase, this_year, start),
+                "phase_display": _phase_label(phase, timezone.localdate().year, start),
                 "year_record": _floor_record(
                     r_id, r_year, r_state, r_phase, r_due, start, records
                 ),

@@ -397,6 +397,7 @@ TAGS = [
     ("sync", _("增量同步：删除记录")),
     ("notices", _("提醒与逾期通知")),
     ("dashboard", _("工作台汇总")),
+    ("statistics", _("调度统计、赛马排名与规划评估")),
     ("oc4ids", _("开放数据：按 OC4IDS 0.9.5 标准导出的项目数据包")),
 ]
 RATE_LIMIT_HEADERS = {
