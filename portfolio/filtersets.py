@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ClusterLevel, DepartmentKind, DistrictKind, SectorTier
-from .models import Cluster, Department, District, Sector, Tombstone
+from .models import Cluster, Department, District, Plan, Sector, Tombstone
 
 
 class CommaListWidget(forms.SelectMultiple):
@@ -77,6 +77,16 @@ class CodesField(forms.Field):
 
 
 STRINGS = {"type": "array", "items": {"type": "string"}}
+
+
+def plan_filter(field_name: str = "plan__code") -> CodesFilter:
+    """``?plan=CODE``: the list of that plan (several as ``a,b``); without it,
+    the list of the current plan (``PortfolioViewSet.plan_field``)."""
+    return CodesFilter(
+        field_name=field_name,
+        model=Plan,
+        label=_("规划编码（默认当前规划）"),
+    )
 
 
 class CodesFilter(filters.Filter):

@@ -251,7 +251,7 @@ def digest_content(notices: list[Notice], *, today: dt.date) -> DigestContent:
                 text=notice_text(notice, today),
                 url=_item_url(notice),
                 deadline=deadline,
-                order=(deadline, project.table, project.number),
+                order=(deadline, project.table_id or 0, project.number),
                 bucket=(
                     gettext("%(year)s年") % {"year": notice.year_record.year}
                     if notice.year_record_id

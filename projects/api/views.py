@@ -70,11 +70,10 @@ from .serializers import (
     YearRecordUpdateSerializer,
 )
 
-PROJECT_ORDER = ["plan_id", "table", "number"]
+PROJECT_ORDER = ["plan_id", "table__number", "number"]
 PROJECT_COLUMNS = [
     "id",
     "code",
-    "table",
     "number",
     "name",
     "period",
@@ -85,7 +84,12 @@ PROJECT_COLUMNS = [
     "version",
     "updated_at",
 ]
-RECORD_ORDER = ["project__plan_id", "project__table", "project__number", "year"]
+RECORD_ORDER = [
+    "project__plan_id",
+    "project__table__number",
+    "project__number",
+    "year",
+]
 
 
 def _record_year(request) -> int:
@@ -143,6 +147,11 @@ def project_decorate(queryset, *, year: int, today, clusters_inline: bool = Fals
         record=FilteredRelation("year_records", condition=Q(year_records__year=year))
     ).values(
         *PROJECT_COLUMNS,
+        table=F("table__number"),
+        plan_code=F("plan__code"),
+        status=F("status"),
+        continues_code=F("continues__code"),
+        continued_by_code=F("continued_by__code"),
         district_code=F("district__code"),
         district_name=F("district__name"),
         sector_code=F("sector__code"),
@@ -304,6 +313,7 @@ class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
 
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilterSet
+    plan_field = "plan"
     pagination_class = SyncPagination
     lookup_field = "code"
     lookup_value_regex = r"[-\w]+"
@@ -527,6 +537,7 @@ class YearRecordViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet
 
     serializer_class = YearRecordSerializer
     filterset_class = YearRecordFilterSet
+    plan_field = "project__plan"
     pagination_class = SyncPagination
     http_method_names = ["get", "patch", "post", "head", "options"]
     export_name = "year-records"
