@@ -30,6 +30,7 @@ from portfolio.choices import UNSUBMITTED_STATES, ReviewAction, ReviewState
 from portfolio.exceptions import TransitionNotAllowed
 from portfolio.fields import SHORT_TEXT
 from portfolio.review_admin import ReviewButtonsMixin, may_edit
+from portfolio.models import Plan
 from portfolio.selectors import (
     current_plan,
     is_administrator,
@@ -73,6 +74,53 @@ class CurrentYearPhaseFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PlanListFilter(admin.SimpleListFilter):
+    """The plan picker (规划): the current plan unless another is chosen."""
+
+    title = _("规划")
+    parameter_name = "plan"
+    plan_path = "plan"
+
+    def lookups(self, request, model_admin):
+        return [(plan.code, str(plan)) for plan in Plan.objects.all()]
+
+    def value(self):
+        chosen = super().value()
+        if chosen:
+            return chosen
+        plan = current_plan()
+        return plan.code if plan else None
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: lookup}
+                ),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value:
+            return queryset.filter(**{f"{self.plan_path}__code": value})
+        return queryset
+
+
+class RecordPlanListFilter(PlanListFilter):
+    plan_path = "project__plan"
+
+
+def plan_years(plan: Plan | None = None) -> range:
+    """The years of ``plan`` (the current one by default) up to this year, and
+    on past its end while it is being closed."""
+    plan = plan or current_plan()
+    this_year = timezone.localdate().year
+    first = plan.start_year if plan else this_year
+    return range(first, max(this_year, plan.end_year if plan else this_year) + 1)
+
+
 class YearRangeFilter(admin.SimpleListFilter):
     """Projects under construction in the chosen year."""
 
@@ -80,10 +128,7 @@ class YearRangeFilter(admin.SimpleListFilter):
     parameter_name = "active_year"
 
     def lookups(self, request, model_admin):
-        return [
-            (str(y), gettext("%(year)s年") % {"year": y})
-            for y in range(2021, timezone.localdate().year + 1)
-        ]
+        return [(str(y), gettext("%(year)s年") % {"year": y}) for y in plan_years()]
 
     def queryset(self, request, queryset):
         # A year typed into the address that is no year (?active_year=abc) is
@@ -170,7 +215,7 @@ class ScopedAdminMixin(AuditHistoryMixin):
             table, number = (int(group) for group in match.groups())
             prefix = self.scope_prefix
             found = queryset.filter(
-                **{f"{prefix}table": table, f"{prefix}number": number}
+                **{f"{prefix}table__number": table, f"{prefix}number": number}
             )
             return found, False
         return super().get_search_results(request, queryset, search_term)
@@ -283,6 +328,8 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
         "current_phase_display",
     ]
     list_filter = [
+        PlanListFilter,
+        "status",
         "table",
         "sector",
         "district",
@@ -295,7 +342,17 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
     ]
     search_fields = ["name", "code", "content"]
     list_select_related = ["district", "sector"]
-    readonly_fields = ["reference", "table", "number", "phase_display", "history"]
+    readonly_fields = [
+        "reference",
+        "plan",
+        "table",
+        "number",
+        "status",
+        "continues",
+        "continued_by_link",
+        "phase_display",
+        "history",
+    ]
     inlines = [YearRecordLinks]
     filter_horizontal = ["clusters"]
     list_per_page = 50
@@ -322,6 +379,8 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
         (district, sector, department read-only); a supervisor moves it and
         leaves the description to the clerks; an administrator does both."""
         fields = list(super().get_readonly_fields(request, obj))
+        # The plan's own fields change by an adjustment (项目调整) only.
+        fields += [name for name in services.PLAN_OWN_FIELDS if name not in fields]
         if not is_supervisor(request.user):
             fields += ["district", "sector", "department"]
         elif not (is_clerk(request.user) or is_administrator(request.user)):
@@ -340,6 +399,19 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         """Already saved by ``project_update`` during validation."""
+
+    def has_delete_permission(self, request, obj=None):
+        """A hard delete, for mistakes: administrators only (a tombstone stays)."""
+        return is_administrator(request.user)
+
+    def delete_model(self, request, obj):
+        services.project_delete(
+            project=obj, actor=request.user, reason=gettext("管理员在后台删除")
+        )
+
+    def delete_queryset(self, request, queryset):
+        for project in queryset:
+            self.delete_model(request, project)
 
     def save_related(self, request, form, formsets, change):
         """Clusters are set by the service too; the inlines are read-only links.
@@ -361,9 +433,14 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
             obj.current_phase or "", year=reporting_year(), start_year=obj.start_year
         )
 
-    @admin.display(description=_("编号"), ordering="table")
+    @admin.display(description=_("编号"), ordering="table__number")
     def reference(self, obj):
         return obj.reference
+
+    @admin.display(description=_("续建为"))
+    def continued_by_link(self, obj):
+        following = getattr(obj, "continued_by", None) if obj.pk else None
+        return str(following) if following else "—"
 
     @admin.display(description=_("当前阶段"))
     def phase_display(self, obj):
@@ -457,12 +534,13 @@ class YearRecordAdminBase(
         "overdue_flag",
     ]
     list_filter = [
+        RecordPlanListFilter,
         ReportingYearFilter,
         "state",
         "phase",
         "project__sector",
         "project__district",
-        "project__table",
+        "project__table__number",
     ]
     search_fields = ["project__name", "project__code"]
     list_select_related = ["project"]
