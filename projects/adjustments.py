@@ -52,9 +52,7 @@ def parse_period(text: str) -> tuple[int, int]:
     """``2021-2023`` or ``2021`` as (start, end); ValidationError otherwise."""
     match = PERIOD.match(text or "")
     if not match:
-        raise ValidationError(
-            {"period": _("建设年限应为“YYYY-YYYY”或“YYYY”。")}
-        )
+        raise ValidationError({"period": _("建设年限应为“YYYY-YYYY”或“YYYY”。")})
     start = int(match.group(1))
     end = int(match.group(2) or start)
     if end < start:
@@ -76,9 +74,7 @@ def _new_project(plan: Plan, table: PlanTable | None, data: dict[str, Any]) -> P
         raise ValidationError(errors)
     district = District.objects.filter(code=data["district"]).first()
     sector = (
-        Sector.objects.filter(code=data["sector"])
-        .order_by("-plan__start_year")
-        .first()
+        Sector.objects.filter(code=data["sector"]).order_by("-plan__start_year").first()
     )
     if district is None:
         raise ValidationError({"district": _("没有这个县区。")})
@@ -175,9 +171,12 @@ def _clean_proposal(adjustment: Adjustment) -> None:
             raise ValidationError({"project": _("请指定要调整的项目。")})
         if project.status != ProjectStatus.ACTIVE:
             raise ValidationError({"project": _("只能调整在册项目。")})
-    if kind == AdjustmentKind.ADD and project is not None:
-        if project.status != ProjectStatus.RESERVE:
-            raise ValidationError({"project": _("增补的已有项目须为储备项目。")})
+    if (
+        kind == AdjustmentKind.ADD
+        and project is not None
+        and project.status != ProjectStatus.RESERVE
+    ):
+        raise ValidationError({"project": _("增补的已有项目须为储备项目。")})
     if kind in ADJUSTMENTS_ADDING:
         if adjustment.table is None and project is not None:
             adjustment.table = project.table

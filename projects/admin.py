@@ -29,8 +29,8 @@ from portfolio.admin import (
 from portfolio.choices import UNSUBMITTED_STATES, ReviewAction, ReviewState
 from portfolio.exceptions import TransitionNotAllowed
 from portfolio.fields import SHORT_TEXT
-from portfolio.review_admin import ReviewButtonsMixin, may_edit
 from portfolio.models import Plan
+from portfolio.review_admin import ReviewButtonsMixin, may_edit
 from portfolio.selectors import (
     current_plan,
     is_administrator,

@@ -75,15 +75,12 @@ def unfinished_projects(plan: Plan):
         .select_related("sector", "table")
         .order_by("table__number", "number")
     )
-    return [
-        p for p in projects if (p.end_phase or p.phase) not in FINISHED_PHASES
-    ]
+    return [p for p in projects if (p.end_phase or p.phase) not in FINISHED_PHASES]
 
 
 def _continuation(old: Project, new_plan: Plan, table: PlanTable, actor) -> Project:
     number = (
-        Project.objects.filter(table=table).aggregate(last=Max("number"))["last"]
-        or 0
+        Project.objects.filter(table=table).aggregate(last=Max("number"))["last"] or 0
     ) + 1
     project = Project(
         plan=new_plan,

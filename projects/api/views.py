@@ -61,6 +61,7 @@ from projects.filtersets import (
 from projects.models import Project, YearRecord
 
 from .extensions import PROJECT_EMBEDS, YEAR_RECORD_EMBEDS
+from .plans import ProjectWritesMixin
 from .serializers import (
     ProjectPhaseSerializer,
     ProjectSerializer,
@@ -308,7 +309,9 @@ PROJECT_EXPORT = [
     ),
     **schema.export_schemas(tag="projects", name="projects", noun=_("重大项目")),
 )
-class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
+class ProjectViewSet(
+    ProjectWritesMixin, ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet
+):
     """The plan's major projects (表1–表7) and those added since."""
 
     serializer_class = ProjectSerializer
@@ -317,7 +320,7 @@ class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
     pagination_class = SyncPagination
     lookup_field = "code"
     lookup_value_regex = r"[-\w]+"
-    http_method_names = ["get", "patch", "post", "head", "options"]
+    http_method_names = ["get", "patch", "post", "delete", "head", "options"]
     export_name = "projects"
     export_columns = PROJECT_EXPORT
 

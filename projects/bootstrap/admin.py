@@ -13,13 +13,20 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from portfolio.models import Plan
 from projects.admin import ProjectAdminBase, YearRecordAdminBase
 from projects.dossier.admin import (
     DossierProjectAdminMixin,
     DossierYearRecordAdminMixin,
 )
 from projects.exchange.admin import ExcelProjectAdminMixin, ExcelYearRecordAdminMixin
-from projects.models import Project, YearRecord
+from projects.exchange.plan_admin import PlanImportAdminMixin
+from projects.models import Adjustment, PlanTable, Project, YearRecord
+from projects.plan_admin import (
+    AdjustmentAdminBase,
+    PlanAdminWithCarryOver,
+    PlanTableAdminBase,
+)
 
 
 class ProjectAdmin(ExcelProjectAdminMixin, DossierProjectAdminMixin, ProjectAdminBase):
@@ -34,3 +41,14 @@ class YearRecordAdmin(
 
 admin.site.register(Project, ProjectAdmin)
 admin.site.register(YearRecord, YearRecordAdmin)
+
+
+class PlanTableAdmin(PlanImportAdminMixin, PlanTableAdminBase):
+    """The plan tables, with 规划导入 (upload → preview → commit)."""
+
+
+admin.site.register(PlanTable, PlanTableAdmin)
+admin.site.register(Adjustment, AdjustmentAdminBase)
+# The plan page gains the carry-over and "make current" actions.
+admin.site.unregister(Plan)
+admin.site.register(Plan, PlanAdminWithCarryOver)

@@ -48,14 +48,18 @@ class PlanLoadReport:
     def lines(self) -> list[str]:
         out = [gettext("规划：%(plan)s") % {"plan": self.plan}]
         for name, number in self.created.items():
-            out.append(gettext("新建 %(name)s: %(count)s") % {"name": name, "count": number})
+            out.append(
+                gettext("新建 %(name)s: %(count)s") % {"name": name, "count": number}
+            )
         for name, number in self.updated.items():
             out.append(
                 gettext("按工作簿更新 %(name)s: %(count)s")
                 % {"name": name, "count": number}
             )
         if self.year_records:
-            out.append(gettext("新建年度记录: %(count)s") % {"count": self.year_records})
+            out.append(
+                gettext("新建年度记录: %(count)s") % {"count": self.year_records}
+            )
         for line in self.kept:
             out.append(gettext("保留填报员修改: %(line)s") % {"line": line})
         if not self.changed:

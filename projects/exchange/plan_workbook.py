@@ -114,8 +114,10 @@ def _text(value: Any) -> str:
 
 
 def _column(index: int, heading: str) -> str:
-    return f"{get_column_letter(index)}（{heading}）" if heading else (
-        get_column_letter(index)
+    return (
+        f"{get_column_letter(index)}（{heading}）"
+        if heading
+        else (get_column_letter(index))
     )
 
 
@@ -146,7 +148,10 @@ class _Reader:
                 tables.append(self.read_table(name, int(match.group(1)), plan))
         if not tables:
             self.error(
-                PLAN_SHEET, None, "", gettext("工作簿中没有项目表（名为“表N”的工作表）。")
+                PLAN_SHEET,
+                None,
+                "",
+                gettext("工作簿中没有项目表（名为“表N”的工作表）。"),
             )
         if self.errors:
             raise PlanWorkbookInvalid(self.errors)
@@ -225,7 +230,10 @@ class _Reader:
     # --- 表N ----------------------------------------------------------------
 
     def headings(self, ws, sheet: str) -> dict[str, int] | None:
-        header = [_text(c) for c in next(ws.iter_rows(min_row=2, max_row=2, values_only=True), ())]
+        header = [
+            _text(c)
+            for c in next(ws.iter_rows(min_row=2, max_row=2, values_only=True), ())
+        ]
         positions = {name: i for i, name in enumerate(header, start=1) if name}
         missing = [name for name in REQUIRED_HEADINGS if name not in positions]
         for offset, name in enumerate(REQUIRED_HEADINGS, start=1):
@@ -275,10 +283,14 @@ class _Reader:
         number = self.number(values["序号"], fail, seen, index)
         district = self.districts.get(values["县区"])
         if district is None:
-            fail("县区", gettext("没有名为“%(name)s”的县区。") % {"name": values["县区"]})
+            fail(
+                "县区", gettext("没有名为“%(name)s”的县区。") % {"name": values["县区"]}
+            )
         sector = self.sectors.get(values["产业"])
         if sector is None:
-            fail("产业", gettext("没有名为“%(name)s”的产业。") % {"name": values["产业"]})
+            fail(
+                "产业", gettext("没有名为“%(name)s”的产业。") % {"name": values["产业"]}
+            )
         years = self.period(values["建设年限"], fail)
         clusters = self.cluster_list(values.get("所属集聚区", ""), fail)
         continues = self.continued(values.get("续建自", ""), fail, plan)
@@ -363,7 +375,11 @@ def plan_workbook_read(file) -> PlanWorkbook:
         workbook = load_workbook(file, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a bad file
         raise PlanWorkbookInvalid(
-            [WorkbookError("", None, "", gettext("无法读取该文件：不是有效的 xlsx 工作簿。"))]
+            [
+                WorkbookError(
+                    "", None, "", gettext("无法读取该文件：不是有效的 xlsx 工作簿。")
+                )
+            ]
         ) from exc
     try:
         return _Reader(workbook).read()

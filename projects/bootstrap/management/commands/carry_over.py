@@ -35,7 +35,9 @@ class Command(BaseCommand):
         plans = {p.code: p for p in Plan.objects.filter(code__in=[old, new])}
         for code in (old, new):
             if code not in plans:
-                raise CommandError(gettext("没有编码为“%(code)s”的规划。") % {"code": code})
+                raise CommandError(
+                    gettext("没有编码为“%(code)s”的规划。") % {"code": code}
+                )
         today = today or timezone.localdate()
         new_plan = plans[new]
         try:
