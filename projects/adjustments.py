@@ -266,9 +266,8 @@ def _authorize_adjustment(
 
 
 def _adjustments():
-    return Adjustment.objects.select_related(
-        "plan", "project", "project__plan", "table", "department"
-    )
+    # Inner joins only: the row is locked FOR UPDATE (nullable joins cannot be).
+    return Adjustment.objects.select_related("plan", "department")
 
 
 def _review(adjustment: Adjustment, action: ReviewAction, actor, reason="", **kw):

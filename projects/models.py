@@ -136,7 +136,7 @@ class Project(models.Model):
     class Meta:
         verbose_name = _("重大项目")
         verbose_name_plural = _("重大项目")
-        ordering = ["plan", "table__number", "number"]
+        ordering = ["plan", "table_id", "number"]
         constraints = [
             models.UniqueConstraint(
                 fields=["plan", "table", "number"], name="project_table_number"
@@ -239,12 +239,9 @@ class YearRecord(ReviewedModel):
     class Meta:
         verbose_name = _("年度记录")
         verbose_name_plural = _("年度记录")
-        ordering = [
-            "project__plan",
-            "project__table__number",
-            "project__number",
-            "year",
-        ]
+        # ``table_id``, not the table's number: no outer join, so that the
+        # rows can be locked (FOR UPDATE) in this order.
+        ordering = ["project__plan", "project__table_id", "project__number", "year"]
         constraints = [
             models.UniqueConstraint(
                 fields=["project", "year"], name="one_record_a_year"

@@ -312,8 +312,9 @@ def _authorize_move(
 
 
 def _refuse_plan_fields(locked: Project, data: dict[str, Any]) -> None:
-    """The plan's own fields are never edited directly: an adjustment changes
-    them, with a reason and a document reference, approved by a supervisor."""
+    """Clerks and supervisors never edit the plan's own fields directly: an
+    adjustment changes them, with a reason and a document reference, approved by
+    a supervisor. (An administrator's correction is audited like any write.)"""
     refused = [
         name
         for name in PLAN_OWN_FIELDS
@@ -351,10 +352,11 @@ def project_update(
     if unknown:
         raise ValidationError({name: _("该字段不能修改。") for name in sorted(unknown)})
     locked = Project.objects.select_for_update().get(pk=project.pk)
-    _refuse_plan_fields(locked, data)
     principal = None
     for role in _requested_roles(locked, data):
         principal = _authorize(actor, locked, role=role)
+    if principal is None or not principal.holds(Role.ADMINISTRATOR):
+        _refuse_plan_fields(locked, data)
     if expected_version is not None and locked.version != expected_version:
         raise StaleWrite(current_version=locked.version)
     fields = [name for name in PROJECT_FIELDS if name in data]

@@ -82,6 +82,7 @@ PROJECT_COLUMNS = [
     "end_year",
     "content",
     "phase",
+    "status",
     "version",
     "updated_at",
 ]
@@ -148,9 +149,8 @@ def project_decorate(queryset, *, year: int, today, clusters_inline: bool = Fals
         record=FilteredRelation("year_records", condition=Q(year_records__year=year))
     ).values(
         *PROJECT_COLUMNS,
-        table=F("table__number"),
+        table_number=F("table__number"),
         plan_code=F("plan__code"),
-        status=F("status"),
         continues_code=F("continues__code"),
         continued_by_code=F("continued_by__code"),
         district_code=F("district__code"),
