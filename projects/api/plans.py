@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from portfolio.api import schema
 from portfolio.api.base import ListMixin, PortfolioViewSet, RetrieveMixin
 from portfolio.api.base import expected_version as version_of
+from portfolio.api.export import Column
 from portfolio.api.pagination import SyncPagination
 from portfolio.choices import ReviewState
 from portfolio.filtersets import ChoicesFilter, IsoDateTimeFilter, plan_filter
@@ -31,6 +32,8 @@ from projects import adjustments as adjust
 from projects import services
 from projects.choices import AdjustmentKind
 from projects.models import Adjustment, PlanTable, Project
+
+from .serializers import ProjectSerializer
 
 
 class PlanTableSerializer(serializers.Serializer):
@@ -54,14 +57,34 @@ class PlanSerializer(serializers.Serializer):
         return plan.pk == current
 
 
+PLAN_EXPORT = [
+    Column(_("编码"), "code"),
+    Column(_("规划名称"), "name"),
+    Column(_("起始年"), "start_year", "number"),
+    Column(_("结束年"), "end_year", "number"),
+    Column(_("当前规划"), "is_current", "bool"),
+]
+
+
 @extend_schema_view(
-    list=extend_schema(tags=["plans"], summary=_("规划列表（含项目表）")),
-    retrieve=extend_schema(tags=["plans"], summary=_("单个规划")),
+    list=extend_schema(
+        tags=["plans"],
+        summary=_("规划列表（含项目表）"),
+        responses=schema.list_responses(PlanSerializer),
+    ),
+    retrieve=extend_schema(
+        tags=["plans"],
+        summary=_("单个规划"),
+        responses={200: PlanSerializer, **schema.READ_ERRORS},
+    ),
+    **schema.export_schemas(tag="plans", name="plans", noun=_("规划")),
 )
 class PlanViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
     """The plans (the 14th, the next…), each with its tables."""
 
     serializer_class = PlanSerializer
+    export_name = "plans"
+    export_columns = PLAN_EXPORT
     lookup_field = "code"
     lookup_value_regex = r"[-\w]+"
     filterset_class = None
@@ -159,9 +182,29 @@ def _table_of(plan: Plan, number: int | None) -> PlanTable | None:
     return table
 
 
+ADJUSTMENT_EXPORT = [
+    Column(_("编号"), "id", "number"),
+    Column(_("规划"), "plan"),
+    Column(_("调整类型"), "kind_display"),
+    Column(_("项目编码"), "project"),
+    Column(_("审核状态"), "state"),
+    Column(_("调整理由"), "reason"),
+    Column(_("文号"), "document_ref"),
+]
+
+
 @extend_schema_view(
-    list=extend_schema(tags=["adjustments"], summary=_("项目调整列表")),
-    retrieve=extend_schema(tags=["adjustments"], summary=_("单个项目调整")),
+    list=extend_schema(
+        tags=["adjustments"],
+        summary=_("项目调整列表"),
+        responses=schema.list_responses(AdjustmentSerializer),
+    ),
+    retrieve=extend_schema(
+        tags=["adjustments"],
+        summary=_("单个项目调整"),
+        responses={200: AdjustmentSerializer, **schema.READ_ERRORS},
+    ),
+    **schema.export_schemas(tag="adjustments", name="adjustments", noun=_("项目调整")),
     create=extend_schema(
         tags=["adjustments"],
         summary=_("提出项目调整"),
@@ -173,6 +216,8 @@ class AdjustmentViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
     """Adjustments of a plan's list, through the review of reports."""
 
     serializer_class = AdjustmentSerializer
+    export_name = "adjustments"
+    export_columns = ADJUSTMENT_EXPORT
     filterset_class = AdjustmentFilterSet
     pagination_class = SyncPagination
     plan_field = "plan"
@@ -229,12 +274,22 @@ class AdjustmentViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
         fresh = self.get_queryset().get(pk=adjustment.pk)
         return Response(AdjustmentSerializer(fresh).data)
 
-    @extend_schema(tags=["adjustments"], summary=_("提交"), request=None)
+    @extend_schema(
+        tags=["adjustments"],
+        summary=_("提交"),
+        request=None,
+        responses={200: AdjustmentSerializer, **schema.WRITE_ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request, *args, **kwargs):
         return self._act(request, adjust.adjustment_submit, reason=False)
 
-    @extend_schema(tags=["adjustments"], summary=_("审核通过并执行"), request=None)
+    @extend_schema(
+        tags=["adjustments"],
+        summary=_("审核通过并执行"),
+        request=None,
+        responses={200: AdjustmentSerializer, **schema.WRITE_ERRORS},
+    )
     @action(detail=True, methods=["post"])
     def approve(self, request, *args, **kwargs):
         return self._act(request, adjust.adjustment_approve, reason=False)
@@ -272,7 +327,7 @@ class ProjectWritesMixin:
         tags=["projects"],
         summary=_("直接新建项目（管理员及经授权的凭据）"),
         request=ProjectCreateSerializer,
-        responses={201: None, **schema.WRITE_ERRORS},
+        responses={201: ProjectSerializer, **schema.WRITE_ERRORS},
     )
     def create(self, request, *args, **kwargs):
         serializer = ProjectCreateSerializer(data=request.data)
@@ -294,6 +349,7 @@ class ProjectWritesMixin:
         tags=["projects"],
         summary=_("删除项目（仅管理员；写入 /deletions/）"),
         responses={204: None, **schema.WRITE_ERRORS},
+        parameters=[],
     )
     def destroy(self, request, *args, **kwargs):
         project = get_object_or_404(
