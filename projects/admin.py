@@ -341,7 +341,7 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
         "end_year",
     ]
     search_fields = ["name", "code", "content"]
-    list_select_related = ["district", "sector"]
+    list_select_related = ["district", "sector", "table"]
     readonly_fields = [
         "reference",
         "plan",
@@ -543,7 +543,7 @@ class YearRecordAdminBase(
         "project__table__number",
     ]
     search_fields = ["project__name", "project__code"]
-    list_select_related = ["project"]
+    list_select_related = ["project", "project__table"]
     readonly_fields = [
         "project",
         "year",

@@ -110,7 +110,7 @@ class AdjustmentAdminBase(ReviewActionsMixin, AuditHistoryMixin, admin.ModelAdmi
     ]
     list_filter = ["plan", "kind", "state"]
     search_fields = ["reason", "document_ref", "project__name", "project__code"]
-    list_select_related = ["plan", "project", "table"]
+    list_select_related = ["plan", "project", "project__table", "table"]
     actions = ["submit_adjustments", "approve_adjustments", "return_adjustments"]
     raw_id_fields = ["project"]
 
