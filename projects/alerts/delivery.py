@@ -519,6 +519,7 @@ def _notices_for_rendering(queryset):
             "project",
             "project__district",
             "project__plan",
+            "project__table",
             "project__health",
             "year_record",
             "recipient",
