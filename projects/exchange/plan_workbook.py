@@ -25,19 +25,24 @@ from openpyxl.utils import get_column_letter
 from portfolio.models import Cluster, District, Plan, Sector
 from projects.models import Project
 
-PLAN_SHEET = "规划"  # noqa: the layout's own sheet name, not interface
-TABLE_SHEET = re.compile(r"^表(\d{1,2})$")
-PERIOD = re.compile(r"^\s*(\d{4})\s*(?:[-－—–~～至]\s*(\d{4}))?\s*$")
-PLAN_KEYS = {
-    "编码": "code",
-    "名称": "name",
-    "印发机关": "issuer",
-    "印发日期": "issued_on",
-    "起始年": "start_year",
-    "结束年": "end_year",
-}
-REQUIRED_HEADINGS = ["序号", "项目名称", "县区", "建设年限", "建设规模及内容", "产业"]
-OPTIONAL_HEADINGS = ["所属集聚区", "续建自"]
+from .plan_layout import (
+    CLUSTER_SEPARATORS,
+    CLUSTERS,
+    CONTENT,
+    CONTINUES,
+    DISTRICT,
+    NAME,
+    NUMBER,
+    PERIOD,
+    PERIOD_FORM,
+    PLAN_KEYS,
+    PLAN_SHEET,
+    REQUIRED_HEADINGS,
+    SECTOR,
+    TABLE_SHEET,
+    VALUE,
+)
+
 # The widest file accepted: beyond that it is not a plan.
 MAX_ROWS = 2000
 
@@ -114,11 +119,10 @@ def _text(value: Any) -> str:
 
 
 def _column(index: int, heading: str) -> str:
-    return (
-        f"{get_column_letter(index)}（{heading}）"
-        if heading
-        else (get_column_letter(index))
-    )
+    letter = get_column_letter(index)
+    if not heading:
+        return letter
+    return gettext("%(letter)s（%(heading)s）") % {"letter": letter, "heading": heading}
 
 
 class _Reader:
@@ -177,7 +181,7 @@ class _Reader:
                 self.error(
                     PLAN_SHEET,
                     values.get(name, (None,))[0],
-                    _column(2, gettext("值")),
+                    _column(2, VALUE),
                     gettext("缺少“%(label)s”。") % {"label": label},
                 )
                 continue
@@ -188,13 +192,13 @@ class _Reader:
             self.error(
                 PLAN_SHEET,
                 values["end_year"][0],
-                _column(2, gettext("值")),
+                _column(2, VALUE),
                 gettext("结束年不能早于起始年。"),
             )
         return plan
 
     def plan_value(self, name: str, label: str, row: int, text: str) -> Any:
-        column = _column(2, gettext("值"))
+        column = _column(2, VALUE)
         if name == "issued_on":
             try:
                 return dt.date.fromisoformat(text)
@@ -280,20 +284,21 @@ class _Reader:
                 fail(name, gettext("不能为空。"))
         if any(not values[name] for name in REQUIRED_HEADINGS):
             return None
-        number = self.number(values["序号"], fail, seen, index)
-        district = self.districts.get(values["县区"])
+        number = self.number(values[NUMBER], fail, seen, index)
+        district = self.districts.get(values[DISTRICT])
         if district is None:
             fail(
-                "县区", gettext("没有名为“%(name)s”的县区。") % {"name": values["县区"]}
+                DISTRICT,
+                gettext("没有名为“%(name)s”的县区。") % {"name": values[DISTRICT]},
             )
-        sector = self.sectors.get(values["产业"])
+        sector = self.sectors.get(values[SECTOR])
         if sector is None:
             fail(
-                "产业", gettext("没有名为“%(name)s”的产业。") % {"name": values["产业"]}
+                SECTOR, gettext("没有名为“%(name)s”的产业。") % {"name": values[SECTOR]}
             )
-        years = self.period(values["建设年限"], fail)
-        clusters = self.cluster_list(values.get("所属集聚区", ""), fail)
-        continues = self.continued(values.get("续建自", ""), fail, plan)
+        years = self.period(values[PERIOD], fail)
+        clusters = self.cluster_list(values.get(CLUSTERS, ""), fail)
+        continues = self.continued(values.get(CONTINUES, ""), fail, plan)
         if None in (number, district, sector, years) or clusters is None:
             return None
         if continues is False:
@@ -301,12 +306,12 @@ class _Reader:
         return ProjectRow(
             table=table,
             number=number,
-            name=values["项目名称"],
+            name=values[NAME],
             district=district,
-            period=values["建设年限"],
+            period=values[PERIOD],
             start_year=years[0],
             end_year=years[1],
-            content=values["建设规模及内容"],
+            content=values[CONTENT],
             sector=sector,
             clusters=clusters,
             continues=continues or None,
@@ -314,12 +319,12 @@ class _Reader:
 
     def number(self, text: str, fail, seen: dict[int, int], index: int):
         if not (text.isascii() and text.isdigit() and 0 < int(text) < 10000):
-            fail("序号", gettext("序号应为正整数，而不是“%(text)s”。") % {"text": text})
+            fail(NUMBER, gettext("序号应为正整数，而不是“%(text)s”。") % {"text": text})
             return None
         number = int(text)
         if number in seen:
             fail(
-                "序号",
+                NUMBER,
                 gettext("序号 %(number)s 与第%(row)s行重复。")
                 % {"number": number, "row": seen[number]},
             )
@@ -328,10 +333,10 @@ class _Reader:
         return number
 
     def period(self, text: str, fail) -> tuple[int, int] | None:
-        match = PERIOD.match(text)
+        match = PERIOD_FORM.match(text)
         if not match:
             fail(
-                "建设年限",
+                PERIOD,
                 gettext("建设年限应为“YYYY-YYYY”或“YYYY”，而不是“%(text)s”。")
                 % {"text": text},
             )
@@ -339,16 +344,16 @@ class _Reader:
         start = int(match.group(1))
         end = int(match.group(2) or start)
         if end < start:
-            fail("建设年限", gettext("完工年不能早于开工年。"))
+            fail(PERIOD, gettext("完工年不能早于开工年。"))
             return None
         return start, end
 
     def cluster_list(self, text: str, fail) -> list[Cluster] | None:
-        names = [n.strip() for n in re.split(r"[、,，]", text) if n.strip()]
+        names = [n.strip() for n in CLUSTER_SEPARATORS.split(text) if n.strip()]
         unknown = [n for n in names if n not in self.clusters]
         if unknown:
             fail(
-                "所属集聚区",
+                CLUSTERS,
                 gettext("没有名为“%(names)s”的集聚区。")
                 % {"names": gettext("、").join(unknown)},
             )
@@ -361,10 +366,10 @@ class _Reader:
             return None
         project = Project.objects.filter(code=code).select_related("plan").first()
         if project is None:
-            fail("续建自", gettext("没有编码为“%(code)s”的项目。") % {"code": code})
+            fail(CONTINUES, gettext("没有编码为“%(code)s”的项目。") % {"code": code})
             return False
         if project.plan.code == plan.get("code"):
-            fail("续建自", gettext("续建自的项目须属于更早的规划。"))
+            fail(CONTINUES, gettext("续建自的项目须属于更早的规划。"))
             return False
         return project
 
