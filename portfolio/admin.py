@@ -285,6 +285,11 @@ class ReviewActionsMixin:
         )
 
 
+# Actions the apps above add to the plan page (carry-over, make current): this
+# app cannot import them, they append themselves (``projects.bootstrap.admin``).
+PLAN_ACTIONS: list = []
+
+
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     list_display = [
@@ -296,6 +301,13 @@ class PlanAdmin(admin.ModelAdmin):
         "is_current",
     ]
     search_fields = ["name"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        for action in PLAN_ACTIONS:
+            name = action.__name__
+            actions[name] = (action, name, action.short_description)
+        return actions
 
 
 @admin.register(District)

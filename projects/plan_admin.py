@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.admin import AuditHistoryMixin, PlanAdmin, ReviewActionsMixin
+from portfolio.admin import AuditHistoryMixin, ReviewActionsMixin
 from portfolio.models import Plan
 from portfolio.selectors import is_administrator, is_supervisor, user_scope
 from projects import adjustments as adjust
@@ -161,38 +161,39 @@ class AdjustmentAdminBase(ReviewActionsMixin, AuditHistoryMixin, admin.ModelAdmi
         )
 
 
-class PlanAdminWithCarryOver(PlanAdmin):
-    """The plan page with its two acts of the year a plan ends."""
-
-    actions = ["carry_over_to_next", "make_current"]
-
-    @admin.action(description=_("将所选规划的未完工项目续建到下一规划"))
-    def carry_over_to_next(self, request, queryset):
-        if not is_supervisor(request.user):
-            raise PermissionDenied
-        for plan in queryset:
-            following = (
-                Plan.objects.filter(start_year__gt=plan.start_year)
-                .order_by("start_year")
-                .first()
+@admin.action(description=_("将所选规划的未完工项目续建到下一规划"))
+def carry_over_to_next(modeladmin, request, queryset):
+    """The plan page's action: 续建 each selected plan into the one after it."""
+    if not is_supervisor(request.user):
+        raise PermissionDenied
+    for plan in queryset:
+        following = (
+            Plan.objects.filter(start_year__gt=plan.start_year)
+            .order_by("start_year")
+            .first()
+        )
+        if following is None:
+            messages.warning(
+                request, gettext("%(plan)s之后还没有规划。") % {"plan": plan}
             )
-            if following is None:
-                messages.warning(
-                    request, gettext("%(plan)s之后还没有规划。") % {"plan": plan}
-                )
-                continue
-            report = carry_over(old_plan=plan, new_plan=following, actor=request.user)
-            messages.success(request, gettext("；").join(report.lines()[:3]))
-            if report.unmatched:
-                messages.warning(request, report.lines()[-1])
+            continue
+        report = carry_over(old_plan=plan, new_plan=following, actor=request.user)
+        messages.success(request, gettext("；").join(report.lines()[:3]))
+        if report.unmatched:
+            messages.warning(request, report.lines()[-1])
 
-    @admin.action(description=_("设为当前规划"))
-    def make_current(self, request, queryset):
-        if not is_administrator(request.user) or queryset.count() != 1:
-            messages.error(request, gettext("请由管理员选择一个规划。"))
-            return
-        plan = queryset.get()
-        with transaction.atomic():
-            Plan.objects.exclude(pk=plan.pk).update(is_current=False)
-            Plan.objects.filter(pk=plan.pk).update(is_current=True)
-        messages.success(request, gettext("当前规划：%(plan)s") % {"plan": plan})
+
+@admin.action(description=_("设为当前规划"))
+def make_current(modeladmin, request, queryset):
+    """The plan page's action: the office moves to this plan (lists default to it)."""
+    if not is_administrator(request.user) or queryset.count() != 1:
+        messages.error(request, gettext("请由管理员选择一个规划。"))
+        return
+    plan = queryset.get()
+    with transaction.atomic():
+        Plan.objects.exclude(pk=plan.pk).update(is_current=False)
+        Plan.objects.filter(pk=plan.pk).update(is_current=True)
+    messages.success(request, gettext("当前规划：%(plan)s") % {"plan": plan})
+
+
+PLAN_PAGE_ACTIONS = [carry_over_to_next, make_current]

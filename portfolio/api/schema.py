@@ -397,6 +397,9 @@ TAGS = [
     ("sync", _("增量同步：删除记录")),
     ("notices", _("提醒与逾期通知")),
     ("dashboard", _("工作台汇总")),
+    ("plans", _("规划及其项目表")),
+    ("adjustments", _("项目调整（增补、调出、替换、变更）及其审核流程")),
+    ("oc4ids", _("OC4IDS 项目数据包")),
 ]
 RATE_LIMIT_HEADERS = {
     "RateLimit-Limit": _("当前时间窗内允许的请求数"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from portfolio.models import Plan
+from portfolio.admin import PLAN_ACTIONS
 from projects.admin import ProjectAdminBase, YearRecordAdminBase
 from projects.dossier.admin import (
     DossierProjectAdminMixin,
@@ -23,8 +23,8 @@ from projects.exchange.admin import ExcelProjectAdminMixin, ExcelYearRecordAdmin
 from projects.exchange.plan_admin import PlanImportAdminMixin
 from projects.models import Adjustment, PlanTable, Project, YearRecord
 from projects.plan_admin import (
+    PLAN_PAGE_ACTIONS,
     AdjustmentAdminBase,
-    PlanAdminWithCarryOver,
     PlanTableAdminBase,
 )
 
@@ -50,5 +50,4 @@ class PlanTableAdmin(PlanImportAdminMixin, PlanTableAdminBase):
 admin.site.register(PlanTable, PlanTableAdmin)
 admin.site.register(Adjustment, AdjustmentAdminBase)
 # The plan page gains the carry-over and "make current" actions.
-admin.site.unregister(Plan)
-admin.site.register(Plan, PlanAdminWithCarryOver)
+PLAN_ACTIONS.extend(a for a in PLAN_PAGE_ACTIONS if a not in PLAN_ACTIONS)
