@@ -521,7 +521,14 @@ class ProfileAdmin(admin.ModelAdmin):
 class ApiClientAddForm(forms.ModelForm):
     class Meta:
         model = ApiClient
-        fields = ["name", "scope", "role", "departments", "expires_at"]
+        fields = [
+            "name",
+            "scope",
+            "role",
+            "may_manage_projects",
+            "departments",
+            "expires_at",
+        ]
 
 
 @admin.register(ApiClient)
@@ -548,6 +555,7 @@ class ApiClientAdmin(admin.ModelAdmin):
         "token_prefix",
         "scope",
         "role",
+        "may_manage_projects",
         "departments",
         "expires_at",
         "revoked_at",
@@ -586,6 +594,7 @@ class ApiClientAdmin(admin.ModelAdmin):
             role=form.cleaned_data["role"],
             departments=list(form.cleaned_data["departments"]),
             expires_at=form.cleaned_data["expires_at"],
+            may_manage_projects=form.cleaned_data.get("may_manage_projects", False),
             actor=request.user,
         )
         form.instance = client
