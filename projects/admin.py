@@ -413,6 +413,14 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
         for project in queryset:
             self.delete_model(request, project)
 
+    def get_deleted_objects(self, objs, request):
+        """The year records and the rest go with the project (``project_delete``):
+        an administrator needs no delete right on each of those pages."""
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        return deleted, counts, set(), protected
+
     def save_related(self, request, form, formsets, change):
         """Clusters are set by the service too; the inlines are read-only links.
 
