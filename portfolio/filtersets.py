@@ -185,23 +185,27 @@ class DistrictFilterSet(filters.FilterSet):
 
 
 class SectorFilterSet(filters.FilterSet):
+    # Reference data: every plan's by default (a later plan's workbook names
+    # the sectors already there); ``?plan=`` narrows to one plan's.
+    plan = CodesFilter(field_name="plan__code", model=Plan, label=_("规划编码"))
     tier = ChoicesFilter(choices=SectorTier.choices)
 
     class Meta:
         model = Sector
-        fields = ["tier"]
+        fields = ["plan", "tier"]
 
 
 class ClusterFilterSet(filters.FilterSet):
     district = CodesFilter(
         field_name="districts__code", model=District, label=_("县区编码")
     )
+    plan = CodesFilter(field_name="plan__code", model=Plan, label=_("规划编码"))
     level = ChoicesFilter(choices=ClusterLevel.choices)
     belt = filters.CharFilter(label=_("产业带"))
 
     class Meta:
         model = Cluster
-        fields = ["district", "level", "belt"]
+        fields = ["plan", "district", "level", "belt"]
 
 
 class DepartmentFilterSet(filters.FilterSet):

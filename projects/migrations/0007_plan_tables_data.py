@@ -2,6 +2,7 @@
 
 from django.db import migrations
 
+SEED_PLAN = "bazhong-14th-service"
 # The 14th plan's tables as printed (fixtures/plan.json "tables").
 TITLES = {
     1: "巴中市“十四五”旅游业重大项目表",
@@ -38,7 +39,12 @@ def forward(apps, schema_editor):
             table, _ = PlanTable.objects.get_or_create(
                 plan=plan,
                 number=number,
-                defaults={"title": TITLES.get(number, "表%s" % number), "sector": sector},
+                defaults={
+                    "title": TITLES[number]
+                    if plan.code == SEED_PLAN and number in TITLES
+                    else "表%s" % number,
+                    "sector": sector,
+                },
             )
             projects.filter(table=number).update(plan_table=table)
 
