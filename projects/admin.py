@@ -40,7 +40,7 @@ from portfolio.selectors import (
 )
 from projects import services
 from projects.choices import Phase, phase_label
-from projects.models import Project, YearRecord
+from projects.models import PlanTable, Project, YearRecord
 from projects.selectors import ALL_YEARS, reporting_year
 
 
@@ -110,6 +110,35 @@ class PlanListFilter(admin.SimpleListFilter):
 
 class RecordPlanListFilter(PlanListFilter):
     plan_path = "project__plan"
+
+
+class TableListFilter(admin.SimpleListFilter):
+    """The tables (表N) of the plan picked in the plan picker (or the current one)."""
+
+    title = _("项目表")
+    parameter_name = "table"  # ?table=3: 表3 of the plan shown
+    table_path = "table"
+
+    def lookups(self, request, model_admin):
+        code = request.GET.get(PlanListFilter.parameter_name)
+        plan = Plan.objects.filter(code=code).first() if code else current_plan()
+        tables = (
+            PlanTable.objects.filter(plan=plan)
+            .select_related("sector")
+            .order_by("number")
+        )
+        return [(str(t.number), f"{t.label} {t.sector.name}") for t in tables]
+
+    def queryset(self, request, queryset):
+        value = self.value() or ""
+        if value.isascii() and value.isdigit():
+            return queryset.filter(**{f"{self.table_path}__number": int(value)})
+        return queryset
+
+
+class RecordTableListFilter(TableListFilter):
+    parameter_name = "project_table"
+    table_path = "project__table"
 
 
 def plan_years(plan: Plan | None = None) -> range:
@@ -330,7 +359,7 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
     list_filter = [
         PlanListFilter,
         "status",
-        "table",
+        TableListFilter,
         "sector",
         "district",
         "clusters",
@@ -548,7 +577,7 @@ class YearRecordAdminBase(
         "phase",
         "project__sector",
         "project__district",
-        "project__table__number",
+        RecordTableListFilter,
     ]
     search_fields = ["project__name", "project__code"]
     list_select_related = ["project", "project__table"]
