@@ -10,6 +10,7 @@ the admin changelist that lists what it counts.
 from __future__ import annotations
 
 import datetime as dt
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -43,8 +44,16 @@ PHASE_COLUMNS: list[tuple[str, str]] = [(str(p), str(p.label)) for p in Phase] +
 OVERDUE_LIMIT = 20
 
 
+# The plan a dashboard being built shows, when it is not the current one: its
+# links open the lists of that plan (the lists' plan picker, ``?plan=``).
+_shown_plan: ContextVar[str | None] = ContextVar("dashboard_plan", default=None)
+
+
 def _url(name: str, **params: Any) -> str:
     url = reverse(name)
+    plan = _shown_plan.get()
+    if plan:
+        params = {"plan": plan, **params}
     return f"{url}?{urlencode(params)}" if params else url
 
 
@@ -487,6 +496,16 @@ def dashboard_build(
     of whoever calls, person or external system). ``plan``: the plan shown
     (default: the current one); its listed projects only.
     """
+    current = current_plan()
+    shown = plan.code if plan is not None and plan != current else None
+    token = _shown_plan.set(shown)
+    try:
+        return _dashboard_build(user, year=year, today=today, scope=scope, plan=plan)
+    finally:
+        _shown_plan.reset(token)
+
+
+def _dashboard_build(user, *, year, today, scope, plan) -> Dashboard:
     today = today or timezone.localdate()
     year = year or today.year
     scope = scope if scope is not None else user_scope(user)

@@ -88,6 +88,10 @@ def test_the_admin_dashboard_names_the_chosen_plan(client, two_plans):
     client.force_login(reviewer())
     page = client.get("/admin/", {"plan": NEW}).content.decode()
     assert "巴中市“十五五”服务业发展规划（演示数据，非正式文件）" in page
+    # Its figures open the lists of that plan.
+    assert f"/admin/projects/project/?plan={NEW}" in page
+    current = client.get("/admin/").content.decode()
+    assert "?plan=" not in current.split('id="kpi-projects"')[1][:200]
 
 
 def test_a_project_shows_its_status_and_continuation(reader, two_plans):
