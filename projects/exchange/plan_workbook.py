@@ -139,6 +139,8 @@ class _Reader:
         self.clusters = {
             c.name: c for c in Cluster.objects.order_by("plan__start_year", "number")
         }
+        self.continued_rows: dict[str, str] = {}
+        self.sheet = ""
 
     def error(self, sheet, row, column, message) -> None:
         self.errors.append(WorkbookError(str(sheet), row, column, str(message)))
@@ -253,6 +255,7 @@ class _Reader:
         return positions
 
     def read_table(self, sheet: str, number: int, plan: dict) -> TableSheet:
+        self.sheet = sheet
         ws = self.workbook[sheet]
         title = _text(ws.cell(row=1, column=1).value)
         table = TableSheet(number=number, title=title)
@@ -298,7 +301,8 @@ class _Reader:
             )
         years = self.period(values[PERIOD], fail)
         clusters = self.cluster_list(values.get(CLUSTERS, ""), fail)
-        continues = self.continued(values.get(CONTINUES, ""), fail, plan)
+        own = f"p{plan.get('start_year')}-t{table}-{number:03d}" if number else ""
+        continues = self.continued(values.get(CONTINUES, ""), fail, plan, own)
         if None in (number, district, sector, years) or clusters is None:
             return None
         if continues is False:
@@ -360,16 +364,36 @@ class _Reader:
             return None
         return [self.clusters[n] for n in names]
 
-    def continued(self, code: str, fail, plan: dict):
-        """The earlier plan's project, None when the cell is empty, False on error."""
+    def continued(self, code: str, fail, plan: dict, own: str):
+        """The earlier plan's project, None when the cell is empty, False on error.
+
+        A project goes on in one project only: not twice in the workbook, and
+        not if another project (``own`` is this row's code) continues it already.
+        """
         if not code:
             return None
+        if code in self.continued_rows:
+            fail(
+                CONTINUES,
+                gettext("项目“%(code)s”已在%(where)s续建。")
+                % {"code": code, "where": self.continued_rows[code]},
+            )
+            return False
+        self.continued_rows[code] = gettext("工作表“%(sheet)s”") % {"sheet": self.sheet}
         project = Project.objects.filter(code=code).select_related("plan").first()
         if project is None:
             fail(CONTINUES, gettext("没有编码为“%(code)s”的项目。") % {"code": code})
             return False
         if project.plan.code == plan.get("code"):
             fail(CONTINUES, gettext("续建自的项目须属于更早的规划。"))
+            return False
+        following = Project.objects.filter(continues=project).first()
+        if following is not None and following.code != own:
+            fail(
+                CONTINUES,
+                gettext("项目“%(code)s”已由“%(other)s”续建。")
+                % {"code": code, "other": following.code},
+            )
             return False
         return project
 

@@ -187,6 +187,15 @@ def test_each_kind_of_error_names_sheet_row_and_column(db, edit, expected):
     assert expected in _errors(edit)
 
 
+def test_a_project_goes_on_in_one_project_only(db):
+    twice = _errors(_cell("表2", "H3", "t1-005"))
+    assert "工作表“表2”第3行H（续建自）列：项目“t1-005”已在工作表“表1”续建。" in twice
+    elsewhere = Project.objects.get(code="t2-001")
+    Project.objects.filter(code="t2-002").update(continues=elsewhere)
+    taken = _errors(_cell("表2", "H3", "t2-001"))
+    assert "工作表“表2”第3行H（续建自）列：项目“t2-001”已由“t2-002”续建。" in taken
+
+
 def test_a_missing_plan_sheet_is_named(db):
     def edit(workbook):
         del workbook["规划"]

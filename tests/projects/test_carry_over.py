@@ -73,6 +73,10 @@ def test_a_rerun_changes_nothing(db):
     count = Project.objects.count()
     again = carry_over(old_plan=old, new_plan=new, actor="test")
     assert not again.changed and Project.objects.count() == count
+    # The workbook loads again as before: its 续建自 rows are the same links.
+    out = StringIO()
+    call_command("load_plan", workbook=str(DEMO), today=LOAD_DAY, stdout=out)
+    assert "无变化" in out.getvalue() and Project.objects.count() == count
 
 
 def test_the_old_project_keeps_its_records_and_the_new_one_reports_from_now(db):
