@@ -14,11 +14,13 @@ A rerun changes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, OuterRef, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -29,6 +31,7 @@ from portfolio.services import Actor, audit_log
 from projects.adjustments import plan_project_code
 from projects.choices import FINISHED_PHASES, ProjectStatus
 from projects.models import PlanTable, Project, YearRecord
+from projects.services import year_open
 
 
 @dataclass
@@ -39,6 +42,7 @@ class CarryOverReport:
     created: list[tuple[str, str]] = field(default_factory=list)
     already: int = 0
     unmatched: list[str] = field(default_factory=list)
+    year_records: int = 0
 
     @property
     def changed(self) -> bool:
@@ -55,6 +59,10 @@ class CarryOverReport:
             out.append(
                 gettext("新规划中没有同产业的项目表，待督查员决定：%(codes)s")
                 % {"codes": gettext("、").join(self.unmatched)}
+            )
+        if self.year_records:
+            out.append(
+                gettext("新建年度记录: %(count)s") % {"count": self.year_records}
             )
         if not self.changed:
             out.append(gettext("无变化：未完工项目均已续建。"))
@@ -124,12 +132,18 @@ def _link(old: Project, new: Project, actor) -> None:
 
 @transaction.atomic
 def carry_over(
-    *, old_plan: Plan, new_plan: Plan, actor: Actor | None, create: bool = True
+    *,
+    old_plan: Plan,
+    new_plan: Plan,
+    actor: Actor | None,
+    create: bool = True,
+    today: dt.date | None = None,
 ) -> CarryOverReport:
     """Link each unfinished project of ``old_plan`` to its continuation.
 
     An administrator's or a supervisor's act, or a command's. ``create=False``
-    lists the unmatched ones instead of creating their continuation.
+    lists the unmatched ones instead of creating their continuation. The new
+    plan's years begun by ``today`` are opened for the continuations.
     """
     authorize(actor=actor, role=Role.SUPERVISOR, system_job=True)
     if old_plan.pk == new_plan.pk or new_plan.start_year <= old_plan.start_year:
@@ -158,4 +172,9 @@ def carry_over(
             continue
         new = _continuation(old, new_plan, table, actor)
         report.created.append((old.code, new.code))
+    today = today or timezone.localdate()
+    for year in range(new_plan.start_year, today.year + 1):
+        # Opening the years follows from the act: the system's, whoever acted.
+        opened = year_open(plan=new_plan, year=year, actor=str(_("续建结转")))
+        report.year_records += len(opened)
     return report

@@ -245,7 +245,7 @@ def plan_workbook_load(
                 report.count(report.created, gettext("项目"))
             else:
                 _project_refresh(project, row, label, report)
-    for year in range(plan.start_year, min(today.year, plan.end_year) + 1):
+    for year in range(plan.start_year, today.year + 1):
         report.year_records += len(year_open(plan=plan, year=year, actor=actor))
     if dry_run:
         transaction.set_rollback(True)

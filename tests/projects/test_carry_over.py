@@ -45,7 +45,7 @@ def test_every_unfinished_project_is_linked_exactly_once(db):
     _finish("t3-002", Phase.SUSPENDED)  # suspended is not finished
     unfinished = unfinished_projects(old)
     assert len(unfinished) == 135 - 3
-    report = carry_over(old_plan=old, new_plan=new, actor="test")
+    report = carry_over(old_plan=old, new_plan=new, actor="test", today=LOAD_DAY)
     # Three rows of the workbook already said 续建自.
     assert report.already == 3
     assert {code for code, _ in report.created} | set(report.unmatched) | {
@@ -69,9 +69,9 @@ def test_every_unfinished_project_is_linked_exactly_once(db):
 
 def test_a_rerun_changes_nothing(db):
     old, new = _load_next_plan()
-    carry_over(old_plan=old, new_plan=new, actor="test")
+    carry_over(old_plan=old, new_plan=new, actor="test", today=LOAD_DAY)
     count = Project.objects.count()
-    again = carry_over(old_plan=old, new_plan=new, actor="test")
+    again = carry_over(old_plan=old, new_plan=new, actor="test", today=LOAD_DAY)
     assert not again.changed and Project.objects.count() == count
     # The workbook loads again as before: its 续建自 rows are the same links.
     out = StringIO()
@@ -83,8 +83,10 @@ def test_the_old_project_keeps_its_records_and_the_new_one_reports_from_now(db):
     old, new = _load_next_plan()
     project = Project.objects.get(code="t3-010")
     records = list(project.year_records.values_list("year", flat=True))
-    carry_over(old_plan=old, new_plan=new, actor="test")
+    carry_over(old_plan=old, new_plan=new, actor="test", today=LOAD_DAY)
     following = Project.objects.get(continues=project)
+    # It reports from the new plan's first year on.
+    assert list(following.year_records.values_list("year", flat=True)) == [2026]
     assert following.plan == new and following.table.sector == project.sector
     assert list(project.year_records.values_list("year", flat=True)) == records
     assert not following.year_records.filter(year__lt=2026).exists()

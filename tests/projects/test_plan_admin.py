@@ -69,12 +69,13 @@ def test_a_clerk_proposes_and_a_supervisor_approves_in_the_admin(client, db):
 def test_the_plan_page_carries_over_and_makes_a_plan_current(client, db):
     _load_next_plan()
     old, new = Plan.objects.get(code=OLD), Plan.objects.get(code=NEW)
-    client.force_login(UserFactory.administrator(username="t-admin-plans"))
     changelist = reverse("admin:portfolio_plan_changelist")
+    client.force_login(reviewer())  # a supervisor carries over
     client.post(
         changelist, {"action": "carry_over_to_next", "_selected_action": [old.pk]}
     )
     assert Project.objects.filter(plan=new).exclude(continues=None).count() == 126
+    client.force_login(UserFactory.administrator(username="t-admin-plans"))
     client.post(changelist, {"action": "make_current", "_selected_action": [new.pk]})
     assert Plan.objects.get(is_current=True) == new
     page = client.get(reverse("admin:projects_project_changelist"))

@@ -5,13 +5,10 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext
 
 from portfolio.models import Plan
 from projects.carry_over import carry_over
-from projects.services import year_open
 
 ACTOR = "carry_over"
 
@@ -38,23 +35,15 @@ class Command(BaseCommand):
                 raise CommandError(
                     gettext("没有编码为“%(code)s”的规划。") % {"code": code}
                 )
-        today = today or timezone.localdate()
-        new_plan = plans[new]
         try:
-            with transaction.atomic():
-                report = carry_over(
-                    old_plan=plans[old],
-                    new_plan=new_plan,
-                    actor=ACTOR,
-                    create=not list_only,
-                )
-                opened = 0
-                last = min(today.year, new_plan.end_year)
-                for year in range(new_plan.start_year, last + 1):
-                    opened += len(year_open(plan=new_plan, year=year, actor=ACTOR))
+            report = carry_over(
+                old_plan=plans[old],
+                new_plan=plans[new],
+                actor=ACTOR,
+                create=not list_only,
+                today=today,
+            )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         for line in report.lines():
             self.stdout.write(line)
-        if opened:
-            self.stdout.write(gettext("新建年度记录: %(count)s") % {"count": opened})
