@@ -28,6 +28,7 @@ from projects.dossier.attachments import attachment_add
 from projects.dossier.choices import AttachmentKind
 from projects.dossier.services import progress_update_submit, project_dossier_update
 from projects.models import Project, YearRecord
+from tests.factories import admin_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +137,7 @@ def rich(plan, clerk_bazhou, settings, tmp_path):
     project = Project.objects.get(code="t1-001")  # 巴州区
     services.project_update(
         project=project,
-        actor="tests",
+        actor=admin_actor(),
         data={"clusters": list(Cluster.objects.order_by("number")[:2])},
     )
     project_dossier_update(
