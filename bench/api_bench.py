@@ -53,7 +53,8 @@ def _create_database(url: str) -> None:
 # --- the floor: raw SQL, orjson ------------------------------------------------
 
 PROJECT_SQL = """
-SELECT p.id, p.code, p.name, p."table", p.number, p.period, p.start_year,
+SELECT p.id, p.code, p.name, t.number, pl.code, p.status, cont.code, cby.code,
+       p.number, p.period, p.start_year,
        p.end_year, p.content, p.phase, p.version, p.updated_at,
        s.code, s.name, d.code, d.name, dep.code, dep.name,
        r.id, r.year, r.state, r.phase, r.due_date,
@@ -69,6 +70,10 @@ SELECT p.id, p.code, p.name, p."table", p.number, p.period, p.start_year,
                    WHERE o.project_id = p.id AND o.state = ANY(%(owed)s)
                      AND o.due_date < %(today)s)) AS overdue
 FROM projects_project p
+LEFT JOIN projects_plantable t ON t.id = p.table_id
+JOIN portfolio_plan pl ON pl.id = p.plan_id
+LEFT JOIN projects_project cont ON cont.id = p.continues_id
+LEFT JOIN projects_project cby ON cby.continues_id = p.id
 JOIN portfolio_sector s ON s.id = p.sector_id
 JOIN portfolio_district d ON d.id = p.district_id
 JOIN portfolio_department dep ON dep.id = p.department_id
@@ -146,6 +151,10 @@ def _floor_rows(cursor, where: str, tail: str, params: dict, base: str, records:
         code,
         name,
         table,
+        plan_code,
+        status,
+        continues,
+        continued_by,
         number,
         period,
         start,
@@ -176,8 +185,12 @@ def _floor_rows(cursor, where: str, tail: str, params: dict, base: str, records:
                 "code": code,
                 "url": f"{base}{code}/",
                 "name": name,
+                "plan": plan_code,
                 "table": table,
-                "table_display": f"表{table}",
+                "table_display": f"表{table}" if table else "",
+                "status": status,
+                "continues": continues,
+                "continued_by": continued_by,
                 "number": number,
                 "sector": s_code,
                 "sector_name": s_name,
@@ -242,8 +255,7 @@ def floor_list(request):
         results = _floor_rows(
             cursor,
             "",
-            ' ORDER BY p.plan_id, p."table", p.number'
-            " LIMIT %(limit)s OFFSET %(offset)s",
+            " ORDER BY p.plan_id, t.number, p.number LIMIT %(limit)s OFFSET %(offset)s",
             params,
             base,
             records,

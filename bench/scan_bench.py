@@ -111,6 +111,7 @@ def _fill(size: int) -> int:  # returns the number of synthetic projects
     from django.db import connection
 
     from portfolio.models import Department, District, Plan, Sector
+    from projects.models import PlanTable
 
     plan = Plan.objects.get(is_current=True)
     districts = list(District.objects.order_by("pk"))
@@ -118,14 +119,20 @@ def _fill(size: int) -> int:  # returns the number of synthetic projects
         Department.objects.get(district=district).pk for district in districts
     ]
     sectors = list(Sector.objects.filter(plan=plan).order_by("pk"))
+    tables = list(
+        PlanTable.objects.filter(plan=plan)
+        .order_by("number")
+        .values_list("pk", flat=True)
+    )
     projects = max(size // len(YEARS), 1)
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO projects_project (plan_id, code, "table", number, name,
+            INSERT INTO projects_project (plan_id, code, table_id, number, name,
                 district_id, sector_id, department_id, period, start_year, end_year,
-                content, phase, seed, version, created_at, updated_at)
-            SELECT %(plan)s, 'bench-' || g, 1 + g %% 7, 1000 + g / 7,
+                content, phase, status, seed, version, created_at, updated_at)
+            SELECT %(plan)s, 'bench-' || g, (%(tables)s::bigint[])[1 + g %% 7],
+                1000 + g / 7,
                 '基准项目' || g,
                 (%(districts)s::bigint[])[1 + g %% %(nd)s],
                 (%(sectors)s::bigint[])[1 + (g / 7) %% %(ns)s],
@@ -135,11 +142,12 @@ def _fill(size: int) -> int:  # returns the number of synthetic projects
                 CASE g %% 10 WHEN 0 THEN 'preparing' WHEN 6 THEN 'completed'
                     WHEN 7 THEN 'completed' WHEN 8 THEN 'in_operation'
                     WHEN 9 THEN 'suspended' ELSE 'under_construction' END,
-                '{}'::jsonb, 1, now(), now()
+                'active', '{}'::jsonb, 1, now(), now()
             FROM generate_series(1, %(projects)s) AS g
             """,
             {
                 "plan": plan.pk,
+                "tables": tables,
                 "districts": [d.pk for d in districts],
                 "governments": governments,
                 "sectors": [s.pk for s in sectors],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.filtersets import ChoicesFilter, CodesFilter
+from portfolio.filtersets import ChoicesFilter, CodesFilter, plan_filter
 from portfolio.models import Department, District, Sector
 
 from .choices import Direction, Measure
@@ -13,6 +13,7 @@ from .models import Indicator
 
 
 class IndicatorFilterSet(filters.FilterSet):
+    plan = plan_filter()
     direction = ChoicesFilter(choices=Direction.choices, label=_("方向"))
     measure = ChoicesFilter(choices=Measure.choices, label=_("计量方式"))
     sector = CodesFilter(field_name="sector__code", model=Sector, label=_("产业编码"))
@@ -25,4 +26,4 @@ class IndicatorFilterSet(filters.FilterSet):
 
     class Meta:
         model = Indicator
-        fields = ["direction", "measure", "sector", "department", "district"]
+        fields = ["plan", "direction", "measure", "sector", "department", "district"]

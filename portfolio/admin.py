@@ -285,6 +285,11 @@ class ReviewActionsMixin:
         )
 
 
+# Actions the apps above add to the plan page (carry-over, make current): this
+# app cannot import them, they append themselves (``projects.bootstrap.admin``).
+PLAN_ACTIONS: list = []
+
+
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     list_display = [
@@ -296,6 +301,13 @@ class PlanAdmin(admin.ModelAdmin):
         "is_current",
     ]
     search_fields = ["name"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        for action in PLAN_ACTIONS:
+            name = action.__name__
+            actions[name] = (action, name, action.short_description)
+        return actions
 
 
 @admin.register(District)
@@ -509,7 +521,14 @@ class ProfileAdmin(admin.ModelAdmin):
 class ApiClientAddForm(forms.ModelForm):
     class Meta:
         model = ApiClient
-        fields = ["name", "scope", "role", "departments", "expires_at"]
+        fields = [
+            "name",
+            "scope",
+            "role",
+            "may_manage_projects",
+            "departments",
+            "expires_at",
+        ]
 
 
 @admin.register(ApiClient)
@@ -536,6 +555,7 @@ class ApiClientAdmin(admin.ModelAdmin):
         "token_prefix",
         "scope",
         "role",
+        "may_manage_projects",
         "departments",
         "expires_at",
         "revoked_at",
@@ -574,6 +594,7 @@ class ApiClientAdmin(admin.ModelAdmin):
             role=form.cleaned_data["role"],
             departments=list(form.cleaned_data["departments"]),
             expires_at=form.cleaned_data["expires_at"],
+            may_manage_projects=form.cleaned_data.get("may_manage_projects", False),
             actor=request.user,
         )
         form.instance = client

@@ -45,6 +45,7 @@ def api_client_create(
     role: Role = Role.CLERK,
     departments: list[Department] | None = None,
     expires_at: dt.datetime | None = None,
+    may_manage_projects: bool = False,
     actor: Actor | None,
 ) -> tuple[ApiClient, str]:
     """Issue credentials; returns the client and its token (shown only once).
@@ -62,6 +63,7 @@ def api_client_create(
         token_prefix=token[:SHOWN_PREFIX_LENGTH],
         token_hash=token_hash(token),
         expires_at=expires_at,
+        may_manage_projects=may_manage_projects,
     )
     client.full_clean()
     client.save()
@@ -77,6 +79,7 @@ def api_client_create(
             "role": [None, str(role)],
             "departments": [None, sorted(d.code for d in departments)],
             "expires_at": [None, expires_at.isoformat() if expires_at else None],
+            "may_manage_projects": [None, may_manage_projects],
         },
     )
     return client, token

@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ClusterLevel, DepartmentKind, DistrictKind, SectorTier
-from .models import Cluster, Department, District, Sector, Tombstone
+from .models import Cluster, Department, District, Plan, Sector, Tombstone
 
 
 class CommaListWidget(forms.SelectMultiple):
@@ -77,6 +77,16 @@ class CodesField(forms.Field):
 
 
 STRINGS = {"type": "array", "items": {"type": "string"}}
+
+
+def plan_filter(field_name: str = "plan__code") -> CodesFilter:
+    """``?plan=CODE``: the list of that plan (several as ``a,b``); without it,
+    the list of the current plan (``PortfolioViewSet.plan_field``)."""
+    return CodesFilter(
+        field_name=field_name,
+        model=Plan,
+        label=_("规划编码（默认当前规划）"),
+    )
 
 
 class CodesFilter(filters.Filter):
@@ -175,23 +185,27 @@ class DistrictFilterSet(filters.FilterSet):
 
 
 class SectorFilterSet(filters.FilterSet):
+    # Reference data: every plan's by default (a later plan's workbook names
+    # the sectors already there); ``?plan=`` narrows to one plan's.
+    plan = CodesFilter(field_name="plan__code", model=Plan, label=_("规划编码"))
     tier = ChoicesFilter(choices=SectorTier.choices)
 
     class Meta:
         model = Sector
-        fields = ["tier"]
+        fields = ["plan", "tier"]
 
 
 class ClusterFilterSet(filters.FilterSet):
     district = CodesFilter(
         field_name="districts__code", model=District, label=_("县区编码")
     )
+    plan = CodesFilter(field_name="plan__code", model=Plan, label=_("规划编码"))
     level = ChoicesFilter(choices=ClusterLevel.choices)
     belt = filters.CharFilter(label=_("产业带"))
 
     class Meta:
         model = Cluster
-        fields = ["district", "level", "belt"]
+        fields = ["plan", "district", "level", "belt"]
 
 
 class DepartmentFilterSet(filters.FilterSet):

@@ -64,6 +64,21 @@ def cluster_code(number: int) -> str:
     return f"c{number:02d}"
 
 
+def _tables(lines: list[str], sector_codes: dict[str, str]) -> list[dict[str, Any]]:
+    """The plan's tables (表1 … 表7): number, title as printed, sector."""
+    titles: dict[int, str] = {}
+    for row in seed.parse_projects(lines):
+        titles.setdefault(row.table, row.title)
+    return [
+        {
+            "number": number,
+            "title": title,
+            "sector": sector_codes[seed.TABLE_SECTORS[number]],
+        }
+        for number, title in sorted(titles.items())
+    ]
+
+
 def build_plan_fixture(lines: list[str]) -> dict[str, Any]:
     header = seed.plan_header(lines)
     district_codes = {name: code for code, name, _ in DISTRICTS}
@@ -106,6 +121,7 @@ def build_plan_fixture(lines: list[str]) -> dict[str, Any]:
             }
             for row in seed.parse_clusters(lines)
         ],
+        "tables": _tables(lines, sector_codes),
         "projects": [
             {
                 "code": project_code(row.table, row.number),

@@ -353,6 +353,13 @@ class ApiClient(models.Model):
             "督查员和管理员角色须由管理员明确授予。"
         ),
     )
+    may_manage_projects = models.BooleanField(
+        _("可直接新建项目"),
+        default=False,
+        help_text=_(
+            "管理员明确授权后，该读写凭据可通过 POST /api/v1/projects/ 直接新建项目。"
+        ),
+    )
     departments = models.ManyToManyField(
         Department,
         verbose_name=_("限定单位"),

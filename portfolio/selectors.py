@@ -10,8 +10,19 @@ from .choices import Role
 from .models import Department, Plan
 
 
-def current_plan() -> Plan | None:
-    return Plan.objects.filter(is_current=True).order_by("-start_year").first()
+def plan_current() -> Plan | None:
+    """The current plan: the one marked ``is_current`` (the latest of them if
+    several are), else the plan with the latest start year.
+
+    Loading another plan's workbook does not make it current: an administrator
+    ticks 当前规划 on the plan's admin page when the office moves to it.
+    """
+    plans = Plan.objects.order_by("-is_current", "-start_year", "-pk")
+    return plans.first()
+
+
+# The older name, kept for its callers.
+current_plan = plan_current
 
 
 def user_roles(user) -> set[Role]:

@@ -40,6 +40,13 @@ from portfolio.selectors import (
 from projects import services
 from projects.choices import Phase, phase_label
 from projects.models import Project, YearRecord
+from projects.plan_filters import (
+    PlanListFilter,
+    RecordPlanListFilter,
+    RecordTableListFilter,
+    TableListFilter,
+    plan_years,
+)
 from projects.selectors import ALL_YEARS, reporting_year
 
 
@@ -80,10 +87,7 @@ class YearRangeFilter(admin.SimpleListFilter):
     parameter_name = "active_year"
 
     def lookups(self, request, model_admin):
-        return [
-            (str(y), gettext("%(year)s年") % {"year": y})
-            for y in range(2021, timezone.localdate().year + 1)
-        ]
+        return [(str(y), gettext("%(year)s年") % {"year": y}) for y in plan_years()]
 
     def queryset(self, request, queryset):
         # A year typed into the address that is no year (?active_year=abc) is
@@ -170,7 +174,7 @@ class ScopedAdminMixin(AuditHistoryMixin):
             table, number = (int(group) for group in match.groups())
             prefix = self.scope_prefix
             found = queryset.filter(
-                **{f"{prefix}table": table, f"{prefix}number": number}
+                **{f"{prefix}table__number": table, f"{prefix}number": number}
             )
             return found, False
         return super().get_search_results(request, queryset, search_term)
@@ -283,7 +287,9 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
         "current_phase_display",
     ]
     list_filter = [
-        "table",
+        PlanListFilter,
+        "status",
+        TableListFilter,
         "sector",
         "district",
         "clusters",
@@ -294,8 +300,18 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
         "end_year",
     ]
     search_fields = ["name", "code", "content"]
-    list_select_related = ["district", "sector"]
-    readonly_fields = ["reference", "table", "number", "phase_display", "history"]
+    list_select_related = ["district", "sector", "table"]
+    readonly_fields = [
+        "reference",
+        "plan",
+        "table",
+        "number",
+        "status",
+        "continues",
+        "continued_by_link",
+        "phase_display",
+        "history",
+    ]
     inlines = [YearRecordLinks]
     filter_horizontal = ["clusters"]
     list_per_page = 50
@@ -322,6 +338,8 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
         (district, sector, department read-only); a supervisor moves it and
         leaves the description to the clerks; an administrator does both."""
         fields = list(super().get_readonly_fields(request, obj))
+        # The plan's own fields change by an adjustment (项目调整) only.
+        fields += [name for name in services.PLAN_OWN_FIELDS if name not in fields]
         if not is_supervisor(request.user):
             fields += ["district", "sector", "department"]
         elif not (is_clerk(request.user) or is_administrator(request.user)):
@@ -340,6 +358,27 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         """Already saved by ``project_update`` during validation."""
+
+    def has_delete_permission(self, request, obj=None):
+        """A hard delete, for mistakes: administrators only (a tombstone stays)."""
+        return is_administrator(request.user)
+
+    def delete_model(self, request, obj):
+        services.project_delete(
+            project=obj, actor=request.user, reason=gettext("管理员在后台删除")
+        )
+
+    def delete_queryset(self, request, queryset):
+        for project in queryset:
+            self.delete_model(request, project)
+
+    def get_deleted_objects(self, objs, request):
+        """The year records and the rest go with the project (``project_delete``):
+        an administrator needs no delete right on each of those pages."""
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        return deleted, counts, set(), protected
 
     def save_related(self, request, form, formsets, change):
         """Clusters are set by the service too; the inlines are read-only links.
@@ -361,9 +400,14 @@ class ProjectAdminBase(ScopedAdminMixin, admin.ModelAdmin):
             obj.current_phase or "", year=reporting_year(), start_year=obj.start_year
         )
 
-    @admin.display(description=_("编号"), ordering="table")
+    @admin.display(description=_("编号"), ordering="table__number")
     def reference(self, obj):
         return obj.reference
+
+    @admin.display(description=_("续建为"))
+    def continued_by_link(self, obj):
+        following = getattr(obj, "continued_by", None) if obj.pk else None
+        return str(following) if following else "—"
 
     @admin.display(description=_("当前阶段"))
     def phase_display(self, obj):
@@ -457,15 +501,16 @@ class YearRecordAdminBase(
         "overdue_flag",
     ]
     list_filter = [
+        RecordPlanListFilter,
         ReportingYearFilter,
         "state",
         "phase",
         "project__sector",
         "project__district",
-        "project__table",
+        RecordTableListFilter,
     ]
     search_fields = ["project__name", "project__code"]
-    list_select_related = ["project"]
+    list_select_related = ["project", "project__table"]
     readonly_fields = [
         "project",
         "year",

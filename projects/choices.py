@@ -36,14 +36,33 @@ def phase_label(
     return str(Phase(phase).label)
 
 
-class ProjectTable(models.IntegerChoices):
-    TOURISM = 1, _("表1")
-    WELLNESS = 2, _("表2")
-    COMMERCE = 3, _("表3")
-    CULTURE = 4, _("表4")
-    HUMAN_RESOURCES = 5, _("表5")
-    EDUCATION = 6, _("表6")
-    MEDICAL = 7, _("表7")
+class ProjectStatus(models.TextChoices):
+    """Where a project stands in the portfolio (the API's ``status``)."""
+
+    ACTIVE = "active", _("在册")
+    REMOVED = "removed", _("调出")
+    RESERVE = "reserve", _("储备")
+
+
+# Projects that are on a plan's list (counted, tracked, reported on).
+LISTED_STATUSES = frozenset({ProjectStatus.ACTIVE})
+
+
+class AdjustmentKind(models.TextChoices):
+    """The kinds of 项目调整."""
+
+    ADD = "add", _("增补")
+    REMOVE = "remove", _("调出")
+    REPLACE = "replace", _("替换")
+    CHANGE = "change", _("变更")
+
+
+# Adjustments that name an existing project to act on.
+ADJUSTMENTS_ON_PROJECT = frozenset(
+    {AdjustmentKind.REMOVE, AdjustmentKind.REPLACE, AdjustmentKind.CHANGE}
+)
+# Adjustments that put a project (new, or from the reserve) into a table.
+ADJUSTMENTS_ADDING = frozenset({AdjustmentKind.ADD, AdjustmentKind.REPLACE})
 
 
 # A finished project: no further year records are opened for it.

@@ -28,10 +28,11 @@ from portfolio.filtersets import (
     IsoDateTimeFilter,
     StrictBooleanFilter,
     deprecated,
+    plan_filter,
 )
 from portfolio.models import Cluster, Department, District, Sector
 from portfolio.sync import modified_since_q
-from projects.choices import Phase, ProjectTable
+from projects.choices import Phase, ProjectStatus
 
 from .models import Project, YearRecord
 from .selectors import overdue_projects_q, overdue_year_records
@@ -41,6 +42,10 @@ def _table_number(value: str) -> int | None:
     text = value.strip().removeprefix(gettext("表"))
     # ASCII digits only: "²".isdigit() is true and int("²") raises.
     return int(text) if text.isascii() and text.isdigit() and len(text) < 4 else None
+
+
+# Table numbers a plan may use (表1 … 表99).
+MAX_TABLE = 99
 
 
 class TableFilter(filters.Filter):
@@ -54,10 +59,9 @@ class TableFilter(filters.Filter):
         if not value:
             return qs
         numbers = [_table_number(part) for part in value]
-        valid = {choice.value for choice in ProjectTable}
-        if any(n not in valid for n in numbers):
-            raise ValidationError({"table": _("项目表应为 1–7 或 表1–表7。")})
-        return qs.filter(table__in=numbers)
+        if any(n is None or not 1 <= n <= MAX_TABLE for n in numbers):
+            raise ValidationError({"table": _("项目表应为表号，如 3 或 表3。")})
+        return qs.filter(**{f"{self.field_name}__number__in": numbers})
 
 
 def project_overdue_q(today) -> Q:
@@ -81,7 +85,9 @@ class ProjectFilterSet(filters.FilterSet):
         method="filter_cluster",
         label=_("集聚区编码"),
     )
-    table = TableFilter(label=_("项目表的序号（1–7）"))
+    plan = plan_filter()
+    table = TableFilter(field_name="table", label=_("项目表的表号（如 1–7）"))
+    status = ChoicesFilter(choices=ProjectStatus.choices, label=_("项目状态"))
     phase = ChoicesFilter(choices=Phase.choices, label=_("当前阶段"))
     year = IntegerFilter(method="filter_year", label=_("该年度有年度记录"))
     overdue = StrictBooleanFilter(method="filter_overdue", label=_("是否逾期"))
@@ -97,7 +103,7 @@ class ProjectFilterSet(filters.FilterSet):
     end_year = filters.RangeFilter(label=_("完工年范围"))
     ordering = ExpandingOrderingFilter(
         expand={
-            "table": ["plan_id", "table", "number"],
+            "table": ["plan_id", "table__number", "number"],
             "code": ["code"],
             "name": ["name"],
             "start_year": ["start_year"],
@@ -154,6 +160,7 @@ class ProjectFilterSet(filters.FilterSet):
 
 
 class YearRecordFilterSet(filters.FilterSet):
+    plan = plan_filter("project__plan__code")
     project = CodesFilter(field_name="project__code", label=_("项目编码"))
     year = IntegerFilter(label=_("年度"))
     year_min = IntegerFilter(field_name="year", lookup_expr="gte")
@@ -193,7 +200,11 @@ class YearRecordFilterSet(filters.FilterSet):
     )
     ordering = ExpandingOrderingFilter(
         expand={
-            "project": ["project__plan_id", "project__table", "project__number"],
+            "project": [
+                "project__plan_id",
+                "project__table__number",
+                "project__number",
+            ],
             "year": ["year"],
             "due_date": ["due_date"],
             "state": ["state"],

@@ -18,7 +18,45 @@ from portfolio.models import (
     ReviewedModel,
     Sector,
 )
-from projects.choices import Phase, ProjectTable, phase_label
+from projects.choices import AdjustmentKind, Phase, ProjectStatus, phase_label
+
+
+class PlanTable(models.Model):
+    """One of a plan's project tables (表N): its number, title and sector.
+
+    Plans are data: the 14th plan's 表1–表7 are seven rows, a workbook-loaded
+    plan brings its own.
+    """
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("规划"), on_delete=models.CASCADE, related_name="tables"
+    )
+    number = models.PositiveSmallIntegerField(_("表号"))
+    title = models.CharField(_("表名"), max_length=200)
+    sector = models.ForeignKey(
+        Sector,
+        verbose_name=_("产业"),
+        on_delete=models.PROTECT,
+        related_name="plan_tables",
+    )
+
+    class Meta:
+        verbose_name = _("项目表")
+        verbose_name_plural = _("项目表")
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "number"], name="plan_table_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """表N, as the plan prints it."""
+        return _("表%(number)s") % {"number": self.number}
 
 
 class Project(models.Model):
@@ -33,7 +71,15 @@ class Project(models.Model):
         Plan, verbose_name=_("规划"), on_delete=models.PROTECT, related_name="projects"
     )
     code = models.SlugField(_("项目编码"), max_length=40, unique=True)
-    table = models.PositiveSmallIntegerField(_("项目表"), choices=ProjectTable.choices)
+    table = models.ForeignKey(
+        PlanTable,
+        verbose_name=_("项目表"),
+        on_delete=models.PROTECT,
+        related_name="projects",
+        null=True,
+        blank=True,
+        help_text=_("储备项目不属于任何项目表。"),
+    )
     number = models.PositiveSmallIntegerField(_("序号"))
     name = models.CharField(_("项目名称"), max_length=200)
     district = models.ForeignKey(
@@ -66,6 +112,22 @@ class Project(models.Model):
     phase = models.CharField(
         _("当前阶段"), max_length=20, choices=Phase.choices, blank=True, default=""
     )
+    status = models.CharField(
+        _("项目状态"),
+        max_length=20,
+        choices=ProjectStatus.choices,
+        default=ProjectStatus.ACTIVE,
+        db_index=True,
+    )
+    continues = models.OneToOneField(
+        "self",
+        verbose_name=_("续建自"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="continued_by",
+        help_text=_("上一规划中的同一项目（续建）。"),
+    )
     seed = models.JSONField(_("规划原始值"), default=dict, blank=True, editable=False)
     version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -74,7 +136,7 @@ class Project(models.Model):
     class Meta:
         verbose_name = _("重大项目")
         verbose_name_plural = _("重大项目")
-        ordering = ["plan", "table", "number"]
+        ordering = ["plan", "table_id", "number"]
         constraints = [
             models.UniqueConstraint(
                 fields=["plan", "table", "number"], name="project_table_number"
@@ -91,8 +153,11 @@ class Project(models.Model):
     @property
     def reference(self) -> str:
         """How people cite the project: its table and number, as the plan prints
-        them (表1-1). ``code`` (t1-001) is the key machines use (API, URLs)."""
-        return f"{self.get_table_display()}-{self.number}"
+        them (表1-1). ``code`` (t1-001) is the key machines use (API, URLs).
+        A reserve project, in no table, is cited by its code."""
+        if self.table_id is None:
+            return self.code
+        return f"{self.table.label}-{self.number}"
 
     @property
     def phase_label(self) -> str:
@@ -174,7 +239,9 @@ class YearRecord(ReviewedModel):
     class Meta:
         verbose_name = _("年度记录")
         verbose_name_plural = _("年度记录")
-        ordering = ["project__plan", "project__table", "project__number", "year"]
+        # ``table_id``, not the table's number: no outer join, so that the
+        # rows can be locked (FOR UPDATE) in this order.
+        ordering = ["project__plan", "project__table_id", "project__number", "year"]
         constraints = [
             models.UniqueConstraint(
                 fields=["project", "year"], name="one_record_a_year"
@@ -227,3 +294,67 @@ class YearRecord(ReviewedModel):
             errors["percent_complete"] = _("项目已竣工或投运时，形象进度须为100%。")
         if errors:
             raise ValidationError(errors)
+
+
+class Adjustment(ReviewedModel):
+    """A request to change a plan's list (项目调整): add, remove, replace, change.
+
+    A clerk proposes it with a reason and a document reference (文号); a
+    supervisor approves or returns it through ``portfolio.review`` like a
+    report; on approval ``projects.adjustments`` applies it. ``payload`` holds
+    the new project's fields (add, replace) or the changed plan fields (change).
+    """
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("规划"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("调整类型"), max_length=20, choices=AdjustmentKind)
+    project = models.ForeignKey(
+        Project,
+        verbose_name=_("调整项目"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="adjustments",
+        help_text=_("调出、替换、变更的项目；增补储备项目时为该储备项目。"),
+    )
+    table = models.ForeignKey(
+        PlanTable,
+        verbose_name=_("目标项目表"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    result = models.ForeignKey(
+        Project,
+        verbose_name=_("新增项目"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    reason = BoundedTextField(_("调整理由"))
+    document_ref = models.CharField(_("文号"), max_length=100, blank=True)
+    payload = models.JSONField(_("调整内容"), default=dict, blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("责任单位"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("项目调整")
+        verbose_name_plural = _("项目调整")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        target = self.project.reference if self.project_id else ""
+        return _("%(kind)s %(target)s") % {
+            "kind": self.get_kind_display(),
+            "target": target,
+        }

@@ -10,7 +10,7 @@ from django.utils import timezone
 from portfolio.choices import UNSUBMITTED_STATES
 from portfolio.models import Plan
 from portfolio.selectors import Scope, user_scope
-from projects.choices import FINISHED_PHASES, Phase
+from projects.choices import FINISHED_PHASES, LISTED_STATUSES, Phase
 
 from .models import Project, YearRecord
 
@@ -69,11 +69,22 @@ def projects_to_open(plan: Plan, year: int) -> QuerySet[Project]:
     """
     if year < plan.start_year:
         return Project.objects.none()
-    return (
-        Project.objects.filter(plan=plan, start_year__lte=year)
+    projects = (
+        Project.objects.filter(
+            plan=plan, start_year__lte=year, status__in=LISTED_STATUSES
+        )
         .filter(Q(end_year__gte=year) | ~Q(phase__in=FINISHED_PHASES))
         .exclude(Exists(YearRecord.objects.filter(project=OuterRef("pk"), year=year)))
     )
+    if year > plan.end_year:
+        # Carried over (续建): the next plan's project reports from now on.
+        projects = projects.filter(continued_by__isnull=True)
+    return projects
+
+
+def projects_of_plan(*, plan: Plan) -> QuerySet[Project]:
+    """The projects on ``plan``'s list (in its tables; not removed, not reserve)."""
+    return Project.objects.filter(plan=plan, status__in=LISTED_STATUSES)
 
 
 def overdue_year_records(today: dt.date) -> QuerySet[YearRecord]:

@@ -44,6 +44,8 @@ PROJECT_FIELDS = [
     "end_year",
     "content",
 ]
+# The plan's own fields: changed by an approved adjustment (项目调整) only.
+PLAN_OWN_FIELDS = ("name", "period", "start_year", "end_year", "content")
 # A change of these moves the project to another place (and other people).
 MOVE_FIELDS = ("district_id", "sector_id", "department_id")
 
@@ -309,6 +311,27 @@ def _authorize_move(
     return moved
 
 
+def _refuse_plan_fields(locked: Project, data: dict[str, Any]) -> None:
+    """Clerks and supervisors never edit the plan's own fields directly: an
+    adjustment changes them, with a reason and a document reference, approved by
+    a supervisor. (An administrator's correction is audited like any write.)"""
+    refused = [
+        name
+        for name in PLAN_OWN_FIELDS
+        if name in data and _differs(locked, name, data[name])
+    ]
+    if refused:
+        raise ValidationError(
+            {
+                name: _(
+                    "项目名称、建设年限和建设内容是规划确定的内容，不能直接修改；"
+                    "请提交项目调整（变更），由督查员审核。"
+                )
+                for name in refused
+            }
+        )
+
+
 @transaction.atomic
 def project_update(
     *,
@@ -332,6 +355,8 @@ def project_update(
     principal = None
     for role in _requested_roles(locked, data):
         principal = _authorize(actor, locked, role=role)
+    if principal is None or not principal.holds(Role.ADMINISTRATOR):
+        _refuse_plan_fields(locked, data)
     if expected_version is not None and locked.version != expected_version:
         raise StaleWrite(current_version=locked.version)
     fields = [name for name in PROJECT_FIELDS if name in data]

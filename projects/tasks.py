@@ -11,7 +11,7 @@ from celery import shared_task
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portfolio.selectors import current_plan
+from portfolio.models import Plan
 from projects.services import year_open
 
 YEAR_OPEN_ACTOR = _("定时任务 year_open")
@@ -19,9 +19,13 @@ YEAR_OPEN_ACTOR = _("定时任务 year_open")
 
 @shared_task(name="projects.tasks.year_open", acks_late=True)
 def year_open_task(year: int | None = None) -> int:
-    """1 January: open the new year's records (idempotent; the daily scan too)."""
-    plan = current_plan()
-    if plan is None:
-        return 0
+    """1 January: open the new year's records (idempotent; the daily scan too).
+
+    For every plan begun by then: the current one, the next one loaded beside it,
+    and an ended one whose unfinished projects are not carried over yet.
+    """
     year = year or timezone.localdate().year
-    return len(year_open(plan=plan, year=year, actor=str(YEAR_OPEN_ACTOR)))
+    return sum(
+        len(year_open(plan=plan, year=year, actor=str(YEAR_OPEN_ACTOR)))
+        for plan in Plan.objects.filter(start_year__lte=year).order_by("start_year")
+    )

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from portfolio.choices import Role
 from portfolio.models import Department, District, Plan, Sector
 from portfolio.services import profile_set_departments, role_group_ensure
-from projects.models import Project, YearRecord
+from projects.models import PlanTable, Project, YearRecord
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -57,9 +57,13 @@ class ProjectFactory(factory.django.DjangoModelFactory):
         model = Project
 
     plan = factory.LazyFunction(lambda: Plan.objects.get(is_current=True))
-    table = 3
+    table = factory.LazyAttribute(
+        lambda o: PlanTable.objects.get(plan=o.plan, number=3)
+    )
     number = factory.Sequence(lambda n: 1000 + n)
-    code = factory.LazyAttribute(lambda o: f"t{o.table}-x{o.number}")
+    code = factory.LazyAttribute(
+        lambda o: f"t{o.table.number if o.table else 'r'}-x{o.number}"
+    )
     name = factory.Sequence(lambda n: f"测试项目{n}")
     district = factory.LazyFunction(lambda: District.objects.get(code="bazhou"))
     sector = factory.LazyFunction(lambda: Sector.objects.get(code="commerce-logistics"))

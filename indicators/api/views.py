@@ -39,6 +39,7 @@ def _targets_text(row: dict) -> list[str]:
 class IndicatorViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
     serializer_class = IndicatorSerializer
     filterset_class = IndicatorFilterSet
+    plan_field = "plan"
     lookup_field = "code"
     lookup_value_regex = r"[-\w]+"
     export_name = "indicators"

@@ -36,6 +36,9 @@ class PortfolioViewSet(viewsets.GenericViewSet):
     permission_classes = [PortfolioPermission]
     export_columns: list[Column] = []
     export_name = "export"
+    # The path to the plan of a plan-scoped list's rows (``plan``,
+    # ``project__plan``): without ``?plan=`` the list is the current plan's.
+    plan_field: str | None = None
 
     @property
     def access(self) -> Access:
@@ -45,9 +48,21 @@ class PortfolioViewSet(viewsets.GenericViewSet):
         """Filters apply to lists only, and cost nothing when none is given."""
         if getattr(self, "action", None) not in LIST_ACTIONS:
             return queryset
+        queryset = self._current_plan_only(queryset)
         if not set(self.request.query_params) - UNFILTERED_PARAMS:
             return queryset
         return super().filter_queryset(queryset)
+
+    def _current_plan_only(self, queryset):
+        """A plan-scoped list without ``?plan=`` shows the current plan."""
+        if self.plan_field is None or self.request.query_params.get("plan"):
+            return queryset
+        from portfolio.selectors import plan_current
+
+        plan = plan_current()
+        if plan is None:
+            return queryset
+        return queryset.filter(**{self.plan_field: plan.pk})
 
     def get_renderers(self):
         renderers = super().get_renderers()

@@ -144,7 +144,7 @@ class NoticeAdmin(admin.ModelAdmin):
         "recipient__username",
         "recipient__first_name",
     ]
-    list_select_related = ["project", "year_record", "recipient"]
+    list_select_related = ["project", "project__table", "year_record", "recipient"]
     readonly_fields = [
         "kind",
         "level",

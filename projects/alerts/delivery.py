@@ -249,7 +249,7 @@ def _digest_item(notice: Notice, kind: NoticeKind, today: dt.date) -> DigestItem
         text=text,
         url=_item_url(notice),
         deadline=deadline,
-        order=(deadline, project.table, project.number),
+        order=(deadline, project.table_id or 0, project.number),
         bucket=(
             gettext("%(year)s年") % {"year": notice.year_record.year}
             if notice.year_record_id
@@ -539,6 +539,7 @@ def _notices_for_rendering(queryset):
             "project",
             "project__district",
             "project__plan",
+            "project__table",
             "project__health",
             "year_record",
             "recipient",

@@ -29,7 +29,6 @@ from portfolio.models import (
 )
 from projects.alerts.choices import NoticeKind, WebhookEventType
 from projects.alerts.models import Notice, WebhookEvent
-from projects.choices import ProjectTable
 from projects.models import Project, YearRecord
 
 PROJECT_ACTIONS = (
@@ -92,8 +91,8 @@ def _project_ref(project: Project, codes: Codes) -> dict:
         "code": project.code,
         "name": project.name,
         "plan": codes.plans.get(project.plan_id),
-        "table": project.table,
-        "table_display": str(ProjectTable(project.table).label),
+        "table": project.table.number if project.table_id else None,
+        "table_display": str(project.table.label) if project.table_id else None,
         "number": project.number,
         "district": codes.districts.get(project.district_id),
         "sector": codes.sectors.get(project.sector_id),
@@ -220,7 +219,9 @@ def audit_events(entries: list[AuditEntry], codes: Codes) -> list[WebhookEvent]:
     project_type = ContentType.objects.get_for_model(Project).pk
     project_ids = {e.object_id for e in entries if e.content_type_id == project_type}
     record_ids = {e.object_id for e in entries if e.content_type_id != project_type}
-    projects = Project.objects.in_bulk([int(pk) for pk in project_ids])
+    projects = Project.objects.select_related("table").in_bulk(
+        [int(pk) for pk in project_ids]
+    )
     records = YearRecord.objects.select_related("project").in_bulk(
         [int(pk) for pk in record_ids]
     )

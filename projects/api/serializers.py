@@ -26,13 +26,17 @@ from portfolio.compiled import CompiledQuery, EqualsAny, compiled_cache
 from portfolio.fields import SHORT_TEXT
 from portfolio.models import Cluster, Department, District, Sector
 from projects import services
-from projects.choices import Phase, ProjectTable, phase_label
+from projects.choices import Phase, ProjectStatus, phase_label
 from projects.models import Project, YearRecord
 
 from .extensions import PROJECT_EMBEDS, YEAR_RECORD_EMBEDS
 
 STATE_LABELS = {s.value: str(s.label) for s in ReviewState}
-TABLE_LABELS = {t.value: str(t.label) for t in ProjectTable}
+
+
+def table_label(number: int | None) -> str:
+    """表N; a reserve project (in no table) has none."""
+    return gettext("表%(number)s") % {"number": number} if number else ""
 
 
 def _datetime(value):
@@ -141,8 +145,24 @@ class ProjectSerializer(serializers.Serializer):
     code = serializers.CharField(help_text=_("项目编码，如 t3-072"))
     url = serializers.URLField()
     name = serializers.CharField(help_text=_("项目名称"))
-    table = serializers.IntegerField(help_text=_("项目表在规划中的序号，如 1"))
-    table_display = serializers.CharField(help_text=_("项目表的名称：表1…表7"))
+    plan = serializers.CharField(help_text=_("规划编码"))
+    table = serializers.IntegerField(
+        allow_null=True,
+        help_text=_("项目表在规划中的表号，如 1；储备项目为 null"),
+    )
+    table_display = serializers.CharField(
+        help_text=_("项目表的名称：表1…；储备项目为空")
+    )
+    status = serializers.ChoiceField(
+        choices=ProjectStatus.choices,
+        help_text=_("active 在册；removed 调出（仍可查阅）；reserve 储备"),
+    )
+    continues = serializers.CharField(
+        allow_null=True, help_text=_("续建自上一规划的项目编码；没有时为 null")
+    )
+    continued_by = serializers.CharField(
+        allow_null=True, help_text=_("在下一规划中续建的项目编码；没有时为 null")
+    )
     number = serializers.IntegerField(help_text=_("表内序号（每表从 1 起）"))
     sector = serializers.CharField(help_text=_("产业编码"))
     sector_name = serializers.CharField()
@@ -217,8 +237,12 @@ class ProjectSerializer(serializers.Serializer):
             "code": code,
             "url": f"{base}{code}/",
             "name": row["name"],
-            "table": row["table"],
-            "table_display": TABLE_LABELS[row["table"]],
+            "plan": row["plan_code"],
+            "table": row["table_number"],
+            "table_display": table_label(row["table_number"]),
+            "status": row["status"],
+            "continues": row["continues_code"],
+            "continued_by": row["continued_by_code"],
             "number": row["number"],
             "sector": row["sector_code"],
             "sector_name": row["sector_name"],

@@ -61,6 +61,7 @@ from projects.filtersets import (
 from projects.models import Project, YearRecord
 
 from .extensions import PROJECT_EMBEDS, YEAR_RECORD_EMBEDS
+from .plans import ProjectWritesMixin
 from .serializers import (
     ProjectPhaseSerializer,
     ProjectSerializer,
@@ -70,11 +71,10 @@ from .serializers import (
     YearRecordUpdateSerializer,
 )
 
-PROJECT_ORDER = ["plan_id", "table", "number"]
+PROJECT_ORDER = ["plan_id", "table__number", "number"]
 PROJECT_COLUMNS = [
     "id",
     "code",
-    "table",
     "number",
     "name",
     "period",
@@ -82,10 +82,16 @@ PROJECT_COLUMNS = [
     "end_year",
     "content",
     "phase",
+    "status",
     "version",
     "updated_at",
 ]
-RECORD_ORDER = ["project__plan_id", "project__table", "project__number", "year"]
+RECORD_ORDER = [
+    "project__plan_id",
+    "project__table__number",
+    "project__number",
+    "year",
+]
 
 
 def _record_year(request) -> int:
@@ -143,6 +149,10 @@ def project_decorate(queryset, *, year: int, today, clusters_inline: bool = Fals
         record=FilteredRelation("year_records", condition=Q(year_records__year=year))
     ).values(
         *PROJECT_COLUMNS,
+        table_number=F("table__number"),
+        plan_code=F("plan__code"),
+        continues_code=F("continues__code"),
+        continued_by_code=F("continued_by__code"),
         district_code=F("district__code"),
         district_name=F("district__name"),
         sector_code=F("sector__code"),
@@ -299,15 +309,18 @@ PROJECT_EXPORT = [
     ),
     **schema.export_schemas(tag="projects", name="projects", noun=_("重大项目")),
 )
-class ProjectViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet):
+class ProjectViewSet(
+    ProjectWritesMixin, ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet
+):
     """The plan's major projects (表1–表7) and those added since."""
 
     serializer_class = ProjectSerializer
     filterset_class = ProjectFilterSet
+    plan_field = "plan"
     pagination_class = SyncPagination
     lookup_field = "code"
     lookup_value_regex = r"[-\w]+"
-    http_method_names = ["get", "patch", "post", "head", "options"]
+    http_method_names = ["get", "patch", "post", "delete", "head", "options"]
     export_name = "projects"
     export_columns = PROJECT_EXPORT
 
@@ -527,6 +540,7 @@ class YearRecordViewSet(ListMixin, RetrieveMixin, HistoryMixin, PortfolioViewSet
 
     serializer_class = YearRecordSerializer
     filterset_class = YearRecordFilterSet
+    plan_field = "project__plan"
     pagination_class = SyncPagination
     http_method_names = ["get", "patch", "post", "head", "options"]
     export_name = "year-records"

@@ -13,13 +13,20 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from portfolio.admin import PLAN_ACTIONS
 from projects.admin import ProjectAdminBase, YearRecordAdminBase
 from projects.dossier.admin import (
     DossierProjectAdminMixin,
     DossierYearRecordAdminMixin,
 )
 from projects.exchange.admin import ExcelProjectAdminMixin, ExcelYearRecordAdminMixin
-from projects.models import Project, YearRecord
+from projects.exchange.plan_admin import PlanImportAdminMixin
+from projects.models import Adjustment, PlanTable, Project, YearRecord
+from projects.plan_admin import (
+    PLAN_PAGE_ACTIONS,
+    AdjustmentAdminBase,
+    PlanTableAdminBase,
+)
 
 
 class ProjectAdmin(ExcelProjectAdminMixin, DossierProjectAdminMixin, ProjectAdminBase):
@@ -34,3 +41,13 @@ class YearRecordAdmin(
 
 admin.site.register(Project, ProjectAdmin)
 admin.site.register(YearRecord, YearRecordAdmin)
+
+
+class PlanTableAdmin(PlanImportAdminMixin, PlanTableAdminBase):
+    """The plan tables, with 规划导入 (upload → preview → commit)."""
+
+
+admin.site.register(PlanTable, PlanTableAdmin)
+admin.site.register(Adjustment, AdjustmentAdminBase)
+# The plan page gains the carry-over and "make current" actions.
+PLAN_ACTIONS.extend(a for a in PLAN_PAGE_ACTIONS if a not in PLAN_ACTIONS)

@@ -19,8 +19,8 @@ from django.db.models import Max
 
 from portfolio.choices import AuditAction, ReviewState
 from portfolio.models import AuditEntry, Cluster, Department, District, Plan, Sector
-from projects.choices import FINISHED_PHASES, Phase, ProjectTable
-from projects.models import Project, YearRecord
+from projects.choices import FINISHED_PHASES, Phase
+from projects.models import PlanTable, Project, YearRecord
 from projects.selectors import due_date_for
 
 ACTOR = "命令 generate_demo"
@@ -78,6 +78,7 @@ class _Run:
     sectors: dict[str, Sector]
     clusters: list[Cluster]
     next_number: dict[int, int]
+    tables: dict
     project_type: ContentType
     actor: str
 
@@ -94,13 +95,16 @@ def demo_generate(
     sectors = {s.code: s for s in Sector.objects.filter(plan=plan)}
     clusters = list(Cluster.objects.filter(plan=plan))
     numbers = {
-        row["table"]: row["last"]
+        row["table__number"]: row["last"]
         for row in Project.objects.filter(plan=plan)
-        .values("table")
+        .values("table__number")
         .annotate(last=Max("number"))
     }
+    plan_tables = {t.number: t for t in PlanTable.objects.filter(plan=plan)}
     next_number = {
-        t.value: max(numbers.get(t.value, 0) + 1, FIRST_NUMBER) for t in ProjectTable
+        number: max(numbers.get(number, 0) + 1, FIRST_NUMBER)
+        for number in plan_tables
+        if number in KINDS
     }
     capacity = sum(MAX_NUMBER - n + 1 for n in next_number.values())
     if count > capacity:
@@ -114,6 +118,7 @@ def demo_generate(
         sectors=sectors,
         clusters=clusters,
         next_number=next_number,
+        tables=plan_tables,
         project_type=ContentType.objects.get_for_model(Project),
         actor=actor,
     )
@@ -178,7 +183,7 @@ def _project(run: _Run, tables: list[int]) -> Project:
     return Project(
         plan=run.plan,
         code=f"t{table}-d{number:05d}",
-        table=table,
+        table=run.tables[table],
         number=number,
         name=f"{district.name}{kind}项目（演示{number}）",
         district=district,

@@ -26,7 +26,7 @@ from portfolio.choices import AuditAction, Role
 from portfolio.fixtures import DEPARTMENTS_FIXTURE, PLAN_FIXTURE, load_json
 from portfolio.models import Cluster, Department, District, Plan, Sector
 from portfolio.services import Actor, audit_log, role_group_ensure
-from projects.models import Project
+from projects.models import PlanTable, Project
 from projects.services import year_open
 
 SEEDED_PROJECT_FIELDS = [
@@ -51,6 +51,10 @@ ROLE_PERMISSIONS = {
         "projects.change_project",
         "projects.view_yearrecord",
         "projects.change_yearrecord",
+        "projects.view_plantable",
+        "projects.view_adjustment",
+        "projects.add_adjustment",
+        "projects.change_adjustment",
         "indicators.view_indicator",
         "indicators.view_indicatortarget",
     ],
@@ -66,6 +70,10 @@ ROLE_PERMISSIONS = {
         "projects.change_project",
         "projects.view_yearrecord",
         "projects.change_yearrecord",
+        "projects.view_plantable",
+        "projects.view_adjustment",
+        "projects.add_adjustment",
+        "projects.change_adjustment",
         "indicators.view_indicator",
         "indicators.view_indicatortarget",
     ],
@@ -176,6 +184,7 @@ def plan_load(*, actor: Actor | None = ACTOR, today: dt.date | None = None):
     government_of = {
         d.district_id: d for d in departments.values() if d.district_id is not None
     }
+    tables = tables_ensure(plan, data["tables"], sectors, report)
     existing = {
         p.code: p
         for p in Project.objects.filter(plan=plan).select_related("district", "sector")
@@ -185,7 +194,13 @@ def plan_load(*, actor: Actor | None = ACTOR, today: dt.date | None = None):
         project = existing.get(row["code"])
         if project is None:
             _project_create(
-                plan, row, seed_values, districts, sectors, government_of, actor
+                plan,
+                dict(row, table=tables[row["table"]]),
+                seed_values,
+                districts,
+                sectors,
+                government_of,
+                actor,
             )
             report.count(report.created, gettext("项目"))
         else:
@@ -208,6 +223,26 @@ def _plan_ensure(row: dict, actor: Actor | None, report: LoadReport) -> Plan:
         audit_log(instance=plan, action=AuditAction.LOAD, actor=actor)
         report.count(report.created, gettext("规划"))
     return plan
+
+
+def tables_ensure(
+    plan: Plan, rows: list[dict], sectors: dict[str, Sector], report: LoadReport
+) -> dict[int, PlanTable]:
+    """The plan's tables by number; missing ones created (title, sector)."""
+    tables = {t.number: t for t in PlanTable.objects.filter(plan=plan)}
+    for row in rows:
+        if row["number"] not in tables:
+            table = PlanTable(
+                plan=plan,
+                number=row["number"],
+                title=row["title"],
+                sector=sectors[row["sector"]],
+            )
+            table.full_clean()
+            table.save()
+            tables[table.number] = table
+            report.count(report.created, gettext("项目表"))
+    return tables
 
 
 def _districts_ensure(rows: list[dict], report: LoadReport) -> dict[str, District]:

@@ -297,7 +297,7 @@ class CoordinationProblem(models.Model):
             if len(self.description) <= 30
             else (self.description[:30] + "…")
         )
-        return f"{self.project.get_table_display()}-{self.project.number} {text}"
+        return f"{self.project.reference} {text}"
 
 
 def attachment_upload_to(instance: Attachment, filename: str) -> str:

@@ -31,7 +31,7 @@ from projects.selectors import year_records_for
 
 def _years(request) -> list[int]:
     plan = current_plan()
-    first = plan.start_year if plan else 2021
+    first = plan.start_year if plan else timezone.localdate().year
     return list(range(timezone.localdate().year, first - 1, -1))
 
 

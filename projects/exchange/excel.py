@@ -40,7 +40,6 @@ from projects.choices import (
     CONTINUING_LABEL,
     NEW_START_LABEL,
     Phase,
-    ProjectTable,
 )
 from projects.models import Project, YearRecord
 
@@ -246,7 +245,7 @@ def plan_columns() -> list[Column]:
 
 def projects_for_export(projects: QuerySet[Project], *, year: int) -> QuerySet[Project]:
     """``projects`` with what the export reads, in three queries whatever the size."""
-    return projects.select_related("district").prefetch_related(
+    return projects.select_related("district", "table").prefetch_related(
         Prefetch(
             "year_records",
             queryset=YearRecord.objects.filter(year=year),
@@ -297,7 +296,7 @@ def projects_workbook(
         ws = workbook.create_sheet(
             _sheet_name(gettext("%(year)s年项目") % {"year": year})
         )
-        rows = ([ProjectTable(p.table).label, *_project_values(p)] for p in projects)
+        rows = ([_table_label(p), *_project_values(p)] for p in projects)
         sheet_write(
             ws,
             title=title
@@ -307,17 +306,31 @@ def projects_workbook(
         )
         return workbook
     by_table: dict[int, list[Project]] = {}
-    for project in projects.order_by("table", "number"):
-        by_table.setdefault(project.table, []).append(project)
-    for table in sorted(by_table) or list(TABLE_TITLES):
-        ws = workbook.create_sheet(str(ProjectTable(table).label))
+    titles: dict[int, str] = {}
+    for project in projects.order_by("table__number", "number"):
+        number = project.table.number if project.table_id else 0
+        by_table.setdefault(number, []).append(project)
+        if project.table_id:
+            titles[number] = project.table.title
+    if not by_table:
+        titles = {number: str(title) for number, title in TABLE_TITLES.items()}
+        by_table = {number: [] for number in titles}
+    for table in sorted(by_table):
+        ws = workbook.create_sheet(
+            gettext("表%(number)s") % {"number": table} if table else gettext("储备")
+        )
         sheet_write(
             ws,
-            title=TABLE_TITLES[table],
+            title=titles.get(table, ""),
             columns=[*plan_columns(), *year_columns(year)],
-            rows=(_project_values(p) for p in by_table.get(table, [])),
+            rows=(_project_values(p) for p in by_table[table]),
         )
     return workbook
+
+
+def _table_label(project: Project) -> str:
+    """表N, or nothing for a reserve project."""
+    return project.table.label if project.table_id else ""
 
 
 # --- The year-progress template ---------------------------------------------------
@@ -427,7 +440,7 @@ def _template_values(record: YearRecord) -> list[Any]:
     project = record.project
     return [
         template_key(record),
-        ProjectTable(project.table).label,
+        _table_label(project),
         project.number,
         project.name,
         project.district.name,
@@ -452,8 +465,10 @@ def template_workbook(records: QuerySet[YearRecord], *, year: int) -> Workbook:
     import checks every key and version anyway). Column A, hidden, holds the
     key ``code|year|version`` the import matches rows by.
     """
-    records = records.filter(year=year).select_related("project", "project__district")
-    records = records.order_by("project__table", "project__number")
+    records = records.filter(year=year).select_related(
+        "project", "project__district", "project__table"
+    )
+    records = records.order_by("project__table__number", "project__number")
     workbook = Workbook()
     ws = workbook.active
     ws.title = str(TEMPLATE_SHEET)

@@ -331,14 +331,18 @@ def _documents(attachments: Iterable[Attachment]) -> list[dict]:
     return documents
 
 
+def _table_number(project: Project) -> int | str:
+    return project.table.number if project.table_id else ""
+
+
 def _classifications(project: Project) -> list[dict]:
     plan = project.plan
     items = [
         {
             "scheme": "CN-BZ-PLAN-TABLE",
-            "id": f"{plan.code}:{project.table}",
+            "id": f"{plan.code}:{_table_number(project)}",
             "description": _("%(plan)s 表%(table)s 重大项目")
-            % {"plan": plan.name, "table": project.table},
+            % {"plan": plan.name, "table": _table_number(project)},
         },
         {
             "scheme": "CN-BZ-SECTOR",
@@ -414,7 +418,7 @@ def oc4ids_project(project: Project, *, today: dt.date | None = None) -> dict:
                 "issued": plan.issued_on.isoformat(),
                 "start": plan.start_year,
                 "end": plan.end_year,
-                "table": project.table,
+                "table": _table_number(project),
                 "number": project.number,
             }
         },
@@ -449,7 +453,7 @@ def _chunk(ids: list[int]) -> list[Project]:
     )
     by_pk = (
         Project.objects.filter(pk__in=ids)
-        .select_related("plan", "district", "sector", "department", "dossier")
+        .select_related("plan", "table", "district", "sector", "department", "dossier")
         .prefetch_related(
             Prefetch("clusters", queryset=Cluster.objects.order_by("number")),
             Prefetch("year_records", queryset=records),

@@ -10,6 +10,7 @@ the admin changelist that lists what it counts.
 from __future__ import annotations
 
 import datetime as dt
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -23,10 +24,11 @@ from django.utils.translation import gettext, gettext_lazy
 from indicators.choices import TargetKind
 from indicators.models import Indicator
 from portfolio.choices import UNSUBMITTED_STATES, ReviewState
+from portfolio.models import Plan
 from portfolio.selectors import Scope, current_plan, user_scope
 from projects.choices import FINISHED_PHASES, HealthLight, Phase, phase_label
 from projects.models import Project, YearRecord
-from projects.selectors import ALL_YEARS, overdue_year_records
+from projects.selectors import ALL_YEARS, overdue_year_records, projects_of_plan
 
 try:  # The indicators app judges progress where that work has landed.
     from indicators.progress import indicator_progress
@@ -42,8 +44,16 @@ PHASE_COLUMNS: list[tuple[str, str]] = [(str(p), str(p.label)) for p in Phase] +
 OVERDUE_LIMIT = 20
 
 
+# The plan a dashboard being built shows, when it is not the current one: its
+# links open the lists of that plan (the lists' plan picker, ``?plan=``).
+_shown_plan: ContextVar[str | None] = ContextVar("dashboard_plan", default=None)
+
+
 def _url(name: str, **params: Any) -> str:
     url = reverse(name)
+    plan = _shown_plan.get()
+    if plan:
+        params = {"plan": plan, **params}
     return f"{url}?{urlencode(params)}" if params else url
 
 
@@ -155,6 +165,8 @@ class Dashboard:
     indicators: list[IndicatorRow] = field(default_factory=list)
     indicator_progress: bool = False
     lights: list[StateCount] = field(default_factory=list)
+    # The plan shown (``?plan=``; the current plan by default).
+    plan: Plan | None = None
 
     @property
     def overdue_total(self) -> int:
@@ -260,8 +272,8 @@ def _overdue_reports(
             (today - record.due_date).days,
             reverse("admin:projects_yearrecord_change", args=[record.pk]),
         )
-        for record in records.select_related("project").order_by(
-            "due_date", "project__table", "project__number"
+        for record in records.select_related("project", "project__table").order_by(
+            "due_date", "project__table__number", "project__number"
         )[:OVERDUE_LIMIT]
     ]
 
@@ -269,7 +281,10 @@ def _overdue_reports(
 def _past_end_items(projects: QuerySet[Project], today: dt.date) -> list[OverdueItem]:
     """Projects longest past their end year and not finished."""
     items = []
-    for project in projects.order_by("end_year", "table", "number")[:OVERDUE_LIMIT]:
+    ordered = projects.select_related("table").order_by(
+        "end_year", "table__number", "number"
+    )
+    for project in ordered[:OVERDUE_LIMIT]:
         since = dt.date(project.end_year, 12, 31)
         phase = phase_label(
             project.phase, year=today.year, start_year=project.start_year
@@ -292,7 +307,10 @@ def _past_end_items(projects: QuerySet[Project], today: dt.date) -> list[Overdue
 def _late_start_items(projects: QuerySet[Project], today: dt.date) -> list[OverdueItem]:
     """Projects whose start year came longest ago and that are still preparing."""
     items = []
-    for project in projects.order_by("start_year", "table", "number")[:OVERDUE_LIMIT]:
+    ordered = projects.select_related("table").order_by(
+        "start_year", "table__number", "number"
+    )
+    for project in ordered[:OVERDUE_LIMIT]:
         since = dt.date(project.start_year, 1, 1)
         items.append(
             OverdueItem(
@@ -375,10 +393,10 @@ def _investment(
     return rows, total
 
 
-def _indicators(year: int) -> tuple[list[IndicatorRow], bool]:
+def _indicators(year: int, plan: Plan | None) -> tuple[list[IndicatorRow], bool]:
     """专栏7's targets (yearly, or an annual average growth); progress too where
     the indicators app judges it."""
-    plan = current_plan()
+    plan = plan or current_plan()
     if plan is None:
         return [], False
     prefetch = ["targets"]
@@ -470,17 +488,33 @@ def dashboard_build(
     year: int | None = None,
     today: dt.date | None = None,
     scope: Scope | None = None,
+    plan: Plan | None = None,
 ) -> Dashboard:
     """The dashboard of ``user`` (within their scope) for ``year`` (default: now).
 
     ``scope`` instead of the user's: an API client's (the API passes the scope
-    of whoever calls, person or external system).
+    of whoever calls, person or external system). ``plan``: the plan shown
+    (default: the current one); its listed projects only.
     """
+    current = current_plan()
+    shown = plan.code if plan is not None and plan != current else None
+    token = _shown_plan.set(shown)
+    try:
+        return _dashboard_build(user, year=year, today=today, scope=scope, plan=plan)
+    finally:
+        _shown_plan.reset(token)
+
+
+def _dashboard_build(user, *, year, today, scope, plan) -> Dashboard:
     today = today or timezone.localdate()
     year = year or today.year
     scope = scope if scope is not None else user_scope(user)
+    plan = plan or current_plan()
     projects = Project.objects.filter(scope.project_q())
     records = YearRecord.objects.filter(scope.project_q("project__"))
+    if plan is not None:
+        projects = projects & projects_of_plan(plan=plan)
+        records = records.filter(project__in=projects_of_plan(plan=plan))
 
     states = {
         row["state"]: row["n"]
@@ -499,7 +533,7 @@ def dashboard_build(
     phase_by_sector = _matrix(projects, "sector", "name", "order", "sector__id__exact")
     overdue, overdue_counts = _overdue(projects, scope, today)
     investment, investment_total = _investment(records, year)
-    indicators, judged = _indicators(year)
+    indicators, judged = _indicators(year, plan)
     return Dashboard(
         lights=_lights(projects),
         year=year,
@@ -518,6 +552,7 @@ def dashboard_build(
         investment_total=investment_total,
         indicators=indicators,
         indicator_progress=judged,
+        plan=plan,
     )
 
 
@@ -528,6 +563,7 @@ def _decimal(value: Decimal | None) -> str | None:
 def dashboard_summary(dashboard: Dashboard) -> dict[str, Any]:
     """The dashboard as plain JSON: what the API's /dashboard/ answers."""
     return {
+        "plan": dashboard.plan.code if dashboard.plan else None,
         "year": dashboard.year,
         "today": dashboard.today.isoformat(),
         "scope": "all" if dashboard.everything else "departments",

@@ -236,15 +236,14 @@ def phase_columns() -> list[tuple[str, str]]:
 
 
 def carry_over(plan: Plan, year: int) -> tuple[list[Project], bool]:
-    """The projects unfinished at ``year`` (to go on in the next plan), and
-    whether carry-over links exist yet (``scope.carried_over``)."""
+    """The projects carried into the next plan, where ``carry_over`` has linked
+    them; before that, those unfinished at ``year``. And which of the two it is
+    (``scope.carry_over_recorded``)."""
+    projects = scope.plan_projects(plan).select_related("district", "department")
+    if scope.carry_over_recorded(plan):
+        return list(projects.filter(continued_by__isnull=False)), True
     phases = reported_phases(plan, year)
-    projects = [
-        p
-        for p in scope.plan_projects(plan).select_related("district", "department")
-        if phases.get(p.pk, "") not in FINISHED_PHASES
-    ]
-    return projects, scope.carry_over_recorded(plan)
+    return [p for p in projects if phases.get(p.pk, "") not in FINISHED_PHASES], False
 
 
 def plan_problems(plan: Plan, year: int) -> dict:

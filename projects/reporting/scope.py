@@ -1,8 +1,9 @@
 """Which projects count for a plan, and how a project's table is read.
 
 The one place that decides both: every statistic, ranking and report of
-``projects.reporting`` asks here. When plans gain statuses (removed, reserve) or
-tables become rows of their own, the change is made here and nowhere else.
+``projects.reporting`` asks here. A plan's projects are those on its list
+(``projects.choices.LISTED_STATUSES``: not removed, not in the reserve); a
+table is the number of the plan's own table (``projects.models.PlanTable``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from django.utils.translation import gettext
 
 from portfolio.models import Plan
 from portfolio.selectors import current_plan
-from projects.choices import ProjectTable
+from projects.choices import LISTED_STATUSES
 from projects.models import Project
 
-# The field of ``Project`` that names its table (表1…表7), as values() reads it.
-TABLE_FIELD = "table"
+# The number of a project's table within its plan (表1…表N), as values() reads it.
+TABLE_FIELD = "table__number"
 
 
 def active_q(plan: Plan, prefix: str = "") -> Q:
@@ -24,7 +25,7 @@ def active_q(plan: Plan, prefix: str = "") -> Q:
 
     ``prefix`` reaches projects from another model (``"project__"``).
     """
-    return Q(**{f"{prefix}plan": plan})
+    return Q(**{f"{prefix}plan": plan, f"{prefix}status__in": LISTED_STATUSES})
 
 
 def plan_projects(plan: Plan) -> QuerySet[Project]:
@@ -34,10 +35,7 @@ def plan_projects(plan: Plan) -> QuerySet[Project]:
 
 def table_label(value) -> str:
     """How a table is named (表1), from the value of ``TABLE_FIELD``."""
-    try:
-        return str(ProjectTable(value).label)
-    except ValueError:
-        return gettext("表%(n)s") % {"n": value}
+    return gettext("表%(n)s") % {"n": value}
 
 
 def plan_tables(plan: Plan) -> list[tuple[int, str]]:
@@ -59,9 +57,9 @@ def plan_find(code: str | None) -> Plan | None:
 
 
 def carry_over_recorded(plan: Plan) -> bool:
-    """Whether carry-over links (续建) of ``plan``'s projects are recorded yet.
+    """Whether carry-over links (续建) of ``plan``'s projects are recorded.
 
-    Projects do not carry such links today (issue 16 adds them): until then the
-    evaluation says so and lists the unfinished projects instead.
+    Until ``carry_over`` has run, the evaluation says so and lists the
+    unfinished projects instead of the carried ones.
     """
-    return any(f.name == "continued_by" for f in Project._meta.get_fields())
+    return plan_projects(plan).filter(continued_by__isnull=False).exists()

@@ -30,7 +30,7 @@ def test_server_error_under_api_is_json():
 
 
 def test_method_not_allowed_is_json(writer):
-    response = writer.delete("/api/v1/projects/t1-001/")
+    response = writer.put("/api/v1/projects/t1-001/", {}, format="json")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
 
@@ -75,6 +75,7 @@ def test_throttling_is_per_client(plan):
 def test_writes_have_their_own_tighter_limit(plan):
     writer = token_caller("write")
     url = "/api/v1/projects/t1-001/"
-    assert writer.patch(url, {"period": "2021-2024"}, format="json").status_code == 200
-    assert writer.patch(url, {"period": "2021-2025"}, format="json").status_code == 429
+    first, second = {"clusters": ["c01"]}, {"clusters": ["c02"]}
+    assert writer.patch(url, first, format="json").status_code == 200
+    assert writer.patch(url, second, format="json").status_code == 429
     assert writer.get(url).status_code == 200

@@ -84,8 +84,8 @@ class TestProjects(WritableResourceContract):
     scoped = True
     write = WriteCase(
         suffix="",
-        body={"name": "川陕革命根据地博物馆新馆陈列布展（更正）"},
-        expect={"name": "川陕革命根据地博物馆新馆陈列布展（更正）"},
+        body={"clusters": ["c02"]},
+        expect={"clusters": [{"code": "c02", "name": "诺水河—空山旅游康养集聚区"}]},
     )
 
     def object_in_scope(self):

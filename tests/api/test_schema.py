@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from projects import adjustments as adjust
 from projects import services
-from projects.choices import Phase
+from projects.choices import AdjustmentKind, Phase
 from projects.models import Project, YearRecord
 from tests.callers import token_caller
 from tests.factories import admin_actor, reviewer
@@ -81,6 +82,21 @@ def _calls() -> list[Call]:
     services.project_delete(
         project=Project.objects.get(code="t1-010"), actor=admin_actor()
     )
+    plan = Project.objects.get(code="t1-005").plan
+    proposed = [
+        adjust.adjustment_propose(
+            plan=plan,
+            kind=AdjustmentKind.CHANGE,
+            actor=admin_actor(),
+            reason="更正名称",
+            project=Project.objects.get(code=code),
+            payload={"name": f"{code}（更正）"},
+        )
+        for code in ("t1-005", "t1-007")
+    ]
+    adjust.adjustment_submit(adjustment=proposed[1], actor=admin_actor())
+    adjustments = "/api/v1/adjustments/{id}/"
+    first, second = (f"/api/v1/adjustments/{a.pk}/" for a in proposed)
 
     rid = year_record.pk
     records = "/api/v1/year-records/{id}/"
@@ -95,6 +111,8 @@ def _calls() -> list[Call]:
         "year-records",
         "deletions",
         "notices",
+        "plans",
+        "adjustments",
     ]:
         for extension in ("csv", "xlsx"):
             export = f"/api/v1/{name}/export.{extension}"
@@ -131,6 +149,7 @@ def _calls() -> list[Call]:
         ("departments", "bazhou-gov"),
         ("indicators", "service-share-of-gdp"),
         ("projects", "t1-001"),
+        ("plans", "bazhong-14th-service"),
     ]:
         calls += [
             Call("get", f"/api/v1/{name}/", f"/api/v1/{name}/", 200),
@@ -217,7 +236,14 @@ def _calls() -> list[Call]:
             "/api/v1/projects/{code}/",
             "/api/v1/projects/t1-001/",
             200,
-            {"content": "新的建设内容"},
+            {"clusters": ["c01"]},
+        ),
+        Call(
+            "patch",
+            "/api/v1/projects/{code}/",
+            "/api/v1/projects/t1-001/",
+            400,
+            {"content": "规划内容须经项目调整"},
         ),
         Call(
             "patch",
@@ -310,7 +336,59 @@ def _calls() -> list[Call]:
             caller="boss",
         ),
     ]
+    calls += _plan_calls(first, second, adjustments)
     return calls
+
+
+def _plan_calls(first: str, second: str, adjustments: str) -> list[Call]:
+    """Adjustments and the direct project writes (administrators only)."""
+    listed = "/api/v1/adjustments/"
+    change = {
+        "kind": "change",
+        "project": "t1-001",
+        "reason": "更正",
+        "payload": {"name": "新名称"},
+    }
+    return [
+        Call("get", listed, listed, 200),
+        Call("get", listed, listed, 401, caller="nobody"),
+        Call("get", listed, listed + "?plan=nope", 400),
+        Call("get", adjustments, first, 200),
+        Call("get", adjustments, listed + "0/", 404),
+        Call("post", listed, listed, 201, change),
+        Call("post", listed, listed, 400, {"kind": "change"}),
+        Call("post", adjustments + "submit/", first + "submit/", 200),
+        Call("post", adjustments + "submit/", first + "submit/", 409),
+        Call("post", adjustments + "approve/", first + "approve/", 403),
+        Call("post", adjustments + "approve/", first + "approve/", 200, caller="boss"),
+        Call(
+            "post", adjustments + "return/", second + "return/", 400, {}, caller="boss"
+        ),
+        Call(
+            "post",
+            adjustments + "return/",
+            second + "return/",
+            200,
+            {"reason": "缺文号"},
+            caller="boss",
+        ),
+        Call("post", "/api/v1/projects/", "/api/v1/projects/", 400, {}),
+        Call(
+            "post",
+            "/api/v1/projects/",
+            "/api/v1/projects/",
+            403,
+            {
+                "table": 3,
+                "name": "新项目",
+                "district": "bazhou",
+                "sector": "commerce-logistics",
+                "period": "2026-2027",
+                "content": "新建",
+            },
+        ),
+        Call("delete", "/api/v1/projects/{code}/", "/api/v1/projects/t1-001/", 403),
+    ]
 
 
 def test_every_operation_answers_what_the_schema_says(
@@ -381,7 +459,7 @@ def test_lists_have_export_operations_with_one_media_type(openapi):
         and operations["get"]["operationId"].endswith("_list")
         and "{" not in path
     ]
-    assert len(lists) == 9, lists
+    assert len(lists) == 11, lists
     for path in lists:
         assert list(paths[path]["get"]["responses"]["200"]["content"]) == [
             "application/json"

@@ -154,9 +154,15 @@ def test_the_culture_tourism_clerk_cannot_move_a_bazhou_project(
         response = caller.patch("/api/v1/projects/t1-003/", body, format="json")
         assert response.status_code == 403, response.json()
     assert Project.objects.get(code="t1-003").district.code == "bazhou"
-    # Its descriptive fields it may still correct.
-    fixed = caller.patch("/api/v1/projects/t1-003/", {"content": "更正"}, format="json")
+    # Its clusters it may still correct; the plan's own fields need an adjustment.
+    fixed = caller.patch(
+        "/api/v1/projects/t1-003/", {"clusters": ["c01"]}, format="json"
+    )
     assert fixed.status_code == 200
+    refused = caller.patch(
+        "/api/v1/projects/t1-003/", {"content": "更正"}, format="json"
+    )
+    assert refused.status_code == 400 and "content" in refused.json()["errors"]
 
 
 @pytest.mark.parametrize("who", ["person", "token"])

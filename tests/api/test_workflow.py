@@ -191,15 +191,13 @@ def test_project_etag_and_if_match(writer):
     etag = writer.get(url)["ETag"]
     assert (
         writer.patch(
-            url, {"period": "2021-2024"}, format="json", HTTP_IF_MATCH=etag
+            url, {"clusters": ["c01"]}, format="json", HTTP_IF_MATCH=etag
         ).status_code
         == 200
     )
-    stale = writer.patch(
-        url, {"period": "2021-2025"}, format="json", HTTP_IF_MATCH=etag
-    )
+    stale = writer.patch(url, {"clusters": ["c02"]}, format="json", HTTP_IF_MATCH=etag)
     assert stale.status_code == 412
-    assert Project.objects.get(code="t1-001").period == "2021-2024"
+    assert Project.objects.get(code="t1-001").clusters.get().code == "c01"
 
 
 def test_phase_action(writer):
@@ -224,7 +222,7 @@ def test_phase_action(writer):
 def test_phase_action_with_stale_etag_is_412(writer):
     url = "/api/v1/projects/t1-001/"
     etag = writer.get(url)["ETag"]
-    writer.patch(url, {"period": "2021-2024"}, format="json")
+    writer.patch(url, {"clusters": ["c01"]}, format="json")
     response = writer.post(
         url + "phase/",
         {"phase": "under_construction"},

@@ -14,6 +14,7 @@ from portfolio.models import AuditEntry, Cluster, District, Sector
 from projects.bootstrap.plan_loader import plan_load
 from projects.models import Project, YearRecord
 from projects.services import project_update, year_record_update
+from tests.factories import admin_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +73,9 @@ def test_second_run_changes_nothing():
 
 def test_clerk_edits_survive_a_reload(clerk_bazhou):
     project = Project.objects.get(code="t1-001")
+    # The plan's own fields change by an adjustment (or an administrator).
     project_update(
-        project=project, actor=clerk_bazhou, data={"content": "填报员修正后的内容"}
+        project=project, actor=admin_actor(), data={"content": "填报员修正后的内容"}
     )
     record = project.year_records.get(year=2026)
     year_record_update(

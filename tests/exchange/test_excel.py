@@ -89,7 +89,7 @@ def test_one_sheet_per_table_in_the_plans_layout(client, supervisor, clerk_bazho
     for table in range(1, 8):
         body = rows(workbook[f"表{table}"])[2:]
         expected = list(
-            Project.objects.filter(table=table)
+            Project.objects.filter(table__number=table)
             .order_by("number")
             .values_list("number", "name")
         )
@@ -125,7 +125,9 @@ def test_single_sheet_follows_the_changelists_filters(client, supervisor):
     data = rows(workbook["2026年项目"])
     assert data[1][:3] == ("项目表", "序号", "项目名称")
     expected = set(
-        Project.objects.filter(district=nanjiang, table=3).values_list("number", "name")
+        Project.objects.filter(district=nanjiang, table__number=3).values_list(
+            "number", "name"
+        )
     )
     assert {(r[1], r[2]) for r in data[2:]} == expected
     assert {r[0] for r in data[2:]} == {"表3"}

@@ -17,9 +17,11 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from portfolio.choices import Role
 from portfolio.spreadsheets import csv_value, formula_like
 from projects.exchange import excel
 from projects.models import Project, YearRecord
+from tests.callers import token_caller
 from tests.exchange.helpers import (
     cell,
     commit,
@@ -55,8 +57,10 @@ def csv_rows(response) -> list[list[str]]:
 
 
 @pytest.fixture
-def shared_project(writer) -> Project:
-    """A bazhou project renamed through the API, as the issue did."""
+def shared_project(db) -> Project:
+    """A bazhou project renamed through the API, as the issue did (by an
+    administrator's token: the plan's own fields are not a clerk's to edit)."""
+    writer = token_caller("write", role=Role.ADMINISTRATOR)
     response = writer.patch("/api/v1/projects/t1-001/", {"name": EVIL}, format="json")
     assert response.status_code == 200, response.content
     return Project.objects.get(code="t1-001")

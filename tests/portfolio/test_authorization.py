@@ -10,7 +10,7 @@ from indicators.models import Indicator
 from portfolio.authorization import authorize, principal_of
 from portfolio.choices import ApiScope, AuditAction, Role
 from portfolio.credentials import api_client_create
-from portfolio.models import AuditEntry, Department
+from portfolio.models import AuditEntry, Cluster, Department
 from projects import services
 from projects.models import Project
 from tests.factories import UserFactory
@@ -94,7 +94,9 @@ def test_an_administrator_token_keeps_its_departments_scope(bazhou_project):
 def test_the_audit_trail_names_the_token(bazhou_project):
     client = _token()
     services.project_update(
-        project=bazhou_project, actor=client, data={"content": "令牌修改"}
+        project=bazhou_project,
+        actor=client,
+        data={"clusters": list(Cluster.objects.filter(code="c01"))},
     )
     entry = AuditEntry.objects.filter(object_id=str(bazhou_project.pk)).first()
     assert entry.api_client == client and entry.actor is None

@@ -206,11 +206,13 @@ def test_a_clerk_cannot_change_the_department_in_the_admin(client, clerk_bazhou)
     assert not {"district", "sector", "department"} & set(form.fields)
     assert "变更原因" not in page.content.decode()
     enyang = Department.objects.get(code="enyang-gov")
+    name = project.name
     url, data = _project_post(client, project, department=enyang.pk, name="改名")
     response = client.post(url, data)
     assert response.status_code == 302
     project.refresh_from_db()
-    assert (project.department.code, project.name) == ("bazhou-gov", "改名")
+    # Neither moved nor renamed: the name is the plan's, changed by an adjustment.
+    assert (project.department.code, project.name) == ("bazhou-gov", name)
 
 
 def test_a_supervisor_moves_a_project_with_a_reason(client, supervisor):

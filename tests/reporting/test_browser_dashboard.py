@@ -95,32 +95,32 @@ def browser():
 
 def portfolio_in_motion() -> None:
     """Phases, states and money set directly: the screenshot should show some."""
-    Project.objects.filter(table=1).update(phase=Phase.UNDER_CONSTRUCTION)
-    Project.objects.filter(table=2, number__lte=8).update(phase=Phase.COMPLETED)
-    Project.objects.filter(table=3, number__lte=30).update(
+    Project.objects.filter(table__number=1).update(phase=Phase.UNDER_CONSTRUCTION)
+    Project.objects.filter(table__number=2, number__lte=8).update(phase=Phase.COMPLETED)
+    Project.objects.filter(table__number=3, number__lte=30).update(
         phase=Phase.UNDER_CONSTRUCTION
     )
-    Project.objects.filter(table=3, number__gt=30, number__lte=45).update(
+    Project.objects.filter(table__number=3, number__gt=30, number__lte=45).update(
         phase=Phase.IN_OPERATION
     )
-    Project.objects.filter(table=4).update(phase=Phase.PREPARING)
-    Project.objects.filter(table=6, number__lte=10).update(
+    Project.objects.filter(table__number=4).update(phase=Phase.PREPARING)
+    Project.objects.filter(table__number=6, number__lte=10).update(
         phase=Phase.UNDER_CONSTRUCTION
     )
-    Project.objects.filter(table=7, number__lte=2).update(phase=Phase.SUSPENDED)
+    Project.objects.filter(table__number=7, number__lte=2).update(phase=Phase.SUSPENDED)
     this_year = YearRecord.objects.filter(year=LOAD_DAY.year)
-    this_year.filter(project__table=1).update(state=ReviewState.SUBMITTED)
-    this_year.filter(project__table=2).update(state=ReviewState.APPROVED)
-    this_year.filter(project__table=3, project__number__lte=6).update(
+    this_year.filter(project__table__number=1).update(state=ReviewState.SUBMITTED)
+    this_year.filter(project__table__number=2).update(state=ReviewState.APPROVED)
+    this_year.filter(project__table__number=3, project__number__lte=6).update(
         state=ReviewState.RETURNED
     )
-    for record in this_year.filter(project__table__in=[1, 2, 3, 6]):
+    for record in this_year.filter(project__table__number__in=[1, 2, 3, 6]):
         record.planned_investment = Decimal(800 + record.project.number * 50)
         record.actual_investment = Decimal(300 + record.project.number * 35)
         record.save(update_fields=["planned_investment", "actual_investment"])
-    YearRecord.objects.filter(year__lt=LOAD_DAY.year, project__table__in=[1, 2]).update(
-        state=ReviewState.APPROVED
-    )
+    YearRecord.objects.filter(
+        year__lt=LOAD_DAY.year, project__table__number__in=[1, 2]
+    ).update(state=ReviewState.APPROVED)
 
 
 def test_supervisor_sees_the_charts_with_the_right_totals(

@@ -32,27 +32,29 @@ YEAR = 2026
 @pytest.fixture
 def varied(db):
     """A portfolio in many states (set directly: this is the test's own data)."""
-    Project.objects.filter(table=1).update(phase=Phase.UNDER_CONSTRUCTION)
-    Project.objects.filter(table=2).update(phase=Phase.COMPLETED)
-    Project.objects.filter(table=3, number__lte=20).update(phase=Phase.IN_OPERATION)
-    Project.objects.filter(table=4).update(phase=Phase.PREPARING)
-    Project.objects.filter(table=5).update(phase=Phase.SUSPENDED)
-    Project.objects.filter(table=7, number__lte=3).update(phase=Phase.CANCELLED)
+    Project.objects.filter(table__number=1).update(phase=Phase.UNDER_CONSTRUCTION)
+    Project.objects.filter(table__number=2).update(phase=Phase.COMPLETED)
+    Project.objects.filter(table__number=3, number__lte=20).update(
+        phase=Phase.IN_OPERATION
+    )
+    Project.objects.filter(table__number=4).update(phase=Phase.PREPARING)
+    Project.objects.filter(table__number=5).update(phase=Phase.SUSPENDED)
+    Project.objects.filter(table__number=7, number__lte=3).update(phase=Phase.CANCELLED)
     this_year = YearRecord.objects.filter(year=YEAR)
-    this_year.filter(project__table=1).update(state=ReviewState.SUBMITTED)
-    this_year.filter(project__table=2).update(state=ReviewState.APPROVED)
-    this_year.filter(project__table=3, project__number__lte=9).update(
+    this_year.filter(project__table__number=1).update(state=ReviewState.SUBMITTED)
+    this_year.filter(project__table__number=2).update(state=ReviewState.APPROVED)
+    this_year.filter(project__table__number=3, project__number__lte=9).update(
         state=ReviewState.RETURNED
     )
-    for record in YearRecord.objects.filter(year=YEAR, project__table__lte=3):
+    for record in YearRecord.objects.filter(year=YEAR, project__table__number__lte=3):
         record.planned_investment = Decimal(record.project.number * 100)
         record.actual_investment = Decimal(record.project.number) * Decimal("37.5")
         record.save(update_fields=["planned_investment", "actual_investment"])
     # Last year's reports of table 6 were handed in: no longer overdue.
-    YearRecord.objects.filter(year=2025, project__table=6).update(
+    YearRecord.objects.filter(year=2025, project__table__number=6).update(
         state=ReviewState.APPROVED
     )
-    YearRecord.objects.filter(year=2024, project__table=7).update(
+    YearRecord.objects.filter(year=2024, project__table__number=7).update(
         state=ReviewState.RETURNED
     )
 
@@ -272,7 +274,8 @@ def test_dashboard_api(varied, client, supervisor):
     assert data["phase_by_district"]["total"] == 135
     assert data["reports_by_state"] == expected["reports_by_state"]
     assert (
-        data["reports_by_state"]["submitted"] == Project.objects.filter(table=1).count()
+        data["reports_by_state"]["submitted"]
+        == Project.objects.filter(table__number=1).count()
     )
     assert data["investment_total"] == expected["investment_total"]
     assert client.get("/api/v1/dashboard/", {"year": "abc"}).status_code == 400

@@ -122,22 +122,24 @@ def listed(user, url: str) -> int:
 def portfolio_with_everything(db):
     """Every figure non-zero somewhere, and the case of issue 14: a project past
     its end year and still preparing (overdue once, as past its end)."""
-    Project.objects.filter(table=1).update(phase=Phase.UNDER_CONSTRUCTION)
-    Project.objects.filter(table=2, number__lte=5).update(phase=Phase.COMPLETED)
-    Project.objects.filter(table=3, number__lte=10).update(phase=Phase.IN_OPERATION)
-    Project.objects.filter(table=4).update(phase=Phase.PREPARING)
-    Project.objects.filter(table=5).update(phase=Phase.SUSPENDED)
-    Project.objects.filter(table=7, number__lte=2).update(phase=Phase.CANCELLED)
-    late = Project.objects.filter(table=4).order_by("number").first()
+    Project.objects.filter(table__number=1).update(phase=Phase.UNDER_CONSTRUCTION)
+    Project.objects.filter(table__number=2, number__lte=5).update(phase=Phase.COMPLETED)
+    Project.objects.filter(table__number=3, number__lte=10).update(
+        phase=Phase.IN_OPERATION
+    )
+    Project.objects.filter(table__number=4).update(phase=Phase.PREPARING)
+    Project.objects.filter(table__number=5).update(phase=Phase.SUSPENDED)
+    Project.objects.filter(table__number=7, number__lte=2).update(phase=Phase.CANCELLED)
+    late = Project.objects.filter(table__number=4).order_by("number").first()
     Project.objects.filter(pk=late.pk).update(start_year=2020, end_year=2022)
     year = timezone.localdate().year
     this_year = YearRecord.objects.filter(year=year)
-    this_year.filter(project__table=1).update(state=ReviewState.SUBMITTED)
-    this_year.filter(project__table=2).update(state=ReviewState.APPROVED)
-    this_year.filter(project__table=3, project__number__lte=5).update(
+    this_year.filter(project__table__number=1).update(state=ReviewState.SUBMITTED)
+    this_year.filter(project__table__number=2).update(state=ReviewState.APPROVED)
+    this_year.filter(project__table__number=3, project__number__lte=5).update(
         state=ReviewState.RETURNED, planned_investment=100, actual_investment=50
     )
-    YearRecord.objects.filter(year=year - 1, project__table=6).update(
+    YearRecord.objects.filter(year=year - 1, project__table__number=6).update(
         state=ReviewState.APPROVED
     )
     return late

@@ -56,13 +56,28 @@ class Command(BaseCommand):
             help=gettext("只允许访问该责任单位的项目；可重复。不给则为全市。"),
         )
         parser.add_argument(
+            "--may-manage-projects",
+            action="store_true",
+            help=gettext("允许该读写凭据通过 POST /api/v1/projects/ 直接新建项目"),
+        )
+        parser.add_argument(
             "--expires-in-days",
             type=int,
             default=None,
             help=gettext("多少天后过期；不给则长期有效（可随时吊销）。"),
         )
 
-    def handle(self, *args, name, scope, role, department, expires_in_days, **options):
+    def handle(
+        self,
+        *args,
+        name,
+        scope,
+        role,
+        department,
+        expires_in_days,
+        may_manage_projects=False,
+        **options,
+    ):
         if ApiClient.objects.filter(name=name).exists():
             raise CommandError(
                 gettext("已存在名为“%(name)s”的 API 凭据。") % {"name": name}
@@ -86,6 +101,7 @@ class Command(BaseCommand):
                 role=Role(role),
                 departments=departments,
                 expires_at=expires_at,
+                may_manage_projects=may_manage_projects,
                 actor=str(ACTOR),
             )
         except ValidationError as exc:

@@ -129,7 +129,7 @@ class AttachmentAdmin(RoleAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["kind", "project__district", "project__sector"]
     search_fields = ["title", "original_name", "project__name", "project__code"]
-    list_select_related = ["project", "uploaded_by"]
+    list_select_related = ["project", "project__table", "uploaded_by"]
     list_per_page = 50
     readonly_fields = [
         "preview",

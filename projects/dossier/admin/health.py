@@ -128,7 +128,7 @@ class ProjectHealthAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["project", "light", "reason_text", "light_since", "computed_at"]
     list_filter = ["light", "project__district", "project__sector"]
     search_fields = ["project__name", "project__code"]
-    list_select_related = ["project"]
+    list_select_related = ["project", "project__table"]
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -133,7 +133,7 @@ class CoordinationProblemAdmin(RoleAdminMixin, admin.ModelAdmin):
         "project__sector",
     ]
     search_fields = ["description", "project__name", "project__code"]
-    list_select_related = ["project", "owner_department"]
+    list_select_related = ["project", "project__table", "owner_department"]
     list_per_page = 50
     actions = ["handle_problems", "solve_problems", "reopen_problems"]
     readonly_fields = [

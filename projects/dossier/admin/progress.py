@@ -149,7 +149,7 @@ class ProgressUpdateAdmin(RoleAdminMixin, admin.ModelAdmin):
         "year_record__project__sector",
     ]
     search_fields = ["year_record__project__name", "year_record__project__code"]
-    list_select_related = ["year_record__project"]
+    list_select_related = ["year_record__project", "year_record__project__table"]
     list_per_page = 50
     readonly_fields = [
         "project_name",

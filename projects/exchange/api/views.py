@@ -12,7 +12,7 @@ from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 
 from portfolio.api import schema
@@ -40,13 +40,6 @@ class Oc4idsViewSet(PortfolioViewSet):
             "不分页。筛选条件与项目列表相同，另可用 ?plan= 指定规划（默认当前规划）。"
             "字段对应关系见 docs/oc4ids.md。"
         ),
-        parameters=[
-            OpenApiParameter(
-                "plan",
-                OpenApiTypes.STR,
-                description=gettext_lazy("规划编码（默认当前规划）"),
-            )
-        ],
         responses={
             200: OpenApiTypes.OBJECT,
             400: schema.INVALID,

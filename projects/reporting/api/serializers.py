@@ -97,6 +97,7 @@ class IndicatorSummarySerializer(serializers.Serializer):
 class DashboardSerializer(serializers.Serializer):
     """The dashboard within the caller's scope, for one year."""
 
+    plan = serializers.CharField(allow_null=True, help_text=_("所示规划的编码"))
     year = serializers.IntegerField()
     today = serializers.DateField()
     scope = serializers.ChoiceField(

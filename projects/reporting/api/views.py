@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from portfolio.api import schema
 from portfolio.api.access import access_of
+from portfolio.models import Plan
 from projects.reporting.dashboard import dashboard_build, dashboard_summary
 
 from .serializers import DashboardSerializer
@@ -51,7 +52,13 @@ class DashboardView(APIView):
                 OpenApiTypes.INT,
                 description=gettext_lazy("年度（默认本年）"),
                 required=False,
-            )
+            ),
+            OpenApiParameter(
+                "plan",
+                OpenApiTypes.STR,
+                description=gettext_lazy("规划编码（默认当前规划）"),
+                required=False,
+            ),
         ],
         responses={
             200: DashboardSerializer,
@@ -76,8 +83,14 @@ class DashboardView(APIView):
                     {"year": _("年度 %(year)s 超出范围。") % {"year": year}}
                 )
         access = access_of(request)
+        plan = None
+        code = request.query_params.get("plan")
+        if code:
+            plan = Plan.objects.filter(code=code).first()
+            if plan is None:
+                raise ValidationError({"plan": _("没有这个规划。")})
         dashboard = dashboard_build(
-            request.user, year=year, today=today, scope=access.scope
+            request.user, year=year, today=today, scope=access.scope, plan=plan
         )
         return Response(dashboard_summary(dashboard))
 

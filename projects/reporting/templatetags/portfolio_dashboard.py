@@ -6,6 +6,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from portfolio.models import Plan
 from projects.reporting import charts
 from projects.reporting.dashboard import OVERDUE_KINDS, dashboard_build
 
@@ -25,7 +26,8 @@ def dashboard_for(context):
         year = today.year
     if not 2000 <= year <= today.year + 1:
         year = today.year
-    return dashboard_build(request.user, year=year, today=today)
+    plan = Plan.objects.filter(code=request.GET.get("plan") or "").first()
+    return dashboard_build(request.user, year=year, today=today, plan=plan)
 
 
 @register.simple_tag
