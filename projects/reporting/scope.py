@@ -15,6 +15,7 @@ from portfolio.models import Plan
 from portfolio.selectors import current_plan
 from projects.choices import LISTED_STATUSES
 from projects.models import Project
+from projects.selectors import projects_of_plan
 
 # The number of a project's table within its plan (表1…表N), as values() reads it.
 TABLE_FIELD = "table__number"
@@ -29,8 +30,8 @@ def active_q(plan: Plan, prefix: str = "") -> Q:
 
 
 def plan_projects(plan: Plan) -> QuerySet[Project]:
-    """The projects that count for ``plan``."""
-    return Project.objects.filter(active_q(plan))
+    """The projects that count for ``plan``: those on its list."""
+    return projects_of_plan(plan=plan)
 
 
 def table_label(value) -> str:

@@ -43,8 +43,9 @@ from rest_framework.test import APIClient
 from portfolio.choices import ReviewState
 from portfolio.models import Department, District, Sector, Tombstone
 from projects import services
-from projects.choices import Phase
-from projects.models import Project, YearRecord
+from projects.adjustments import adjustment_propose, adjustment_submit
+from projects.choices import AdjustmentKind, Phase
+from projects.models import Adjustment, Project, YearRecord
 from tests.callers import token_caller
 from tests.factories import UserFactory, admin_actor, reviewer
 from tests.hardening.conftest import figure
@@ -88,8 +89,9 @@ PUBLIC = (
     "/api/v1/clusters/",
     "/api/v1/departments/",
     "/api/v1/indicators/",
+    "/api/v1/plans/",
 )
-SCOPED = ("/api/v1/projects/", "/api/v1/year-records/")
+SCOPED = ("/api/v1/projects/", "/api/v1/year-records/", "/api/v1/adjustments/")
 # A person's own objects: only their recipient reaches them (tokens: none).
 OWNED = ("/api/v1/notices/",)
 NOTICE_DAY = dt.date(2026, 12, 13)  # a week before the 2026 reports are due
@@ -193,9 +195,29 @@ def _split(path: str) -> tuple[str, str]:
     return head, tail.partition("}/")[2]
 
 
+def adjustment_in_state(project: Project, state: ReviewState | None) -> Adjustment:
+    """A change of ``project``'s content proposed (and submitted, for ``state``
+    submitted) through the services by an administrator."""
+    adjustment = adjustment_propose(
+        plan=project.plan,
+        kind=AdjustmentKind.CHANGE,
+        actor=admin_actor(),
+        reason="越权测试",
+        project=project,
+        payload={"content": "越权测试的建设内容"},
+    )
+    if state == ReviewState.SUBMITTED:
+        adjustment = adjustment_submit(adjustment=adjustment, actor=admin_actor())
+    return adjustment
+
+
 def _target(path: str, project: Project, state) -> tuple[str, object]:
-    """The URL of the operation on ``project`` (or its latest year record)."""
+    """The URL of the operation on ``project`` (its latest year record, or an
+    adjustment of it)."""
     collection, suffix = _split(path)
+    if collection == "/api/v1/adjustments/":
+        adjustment = adjustment_in_state(project, state)
+        return f"{collection}{adjustment.pk}/{suffix}", adjustment
     record = put_in_state(latest_record(project), state)
     if collection == "/api/v1/projects/":
         return f"{collection}{project.code}/{suffix}", project

@@ -13,8 +13,16 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from projects.adjustments import (
+    adjustment_approve,
+    adjustment_propose,
+    adjustment_submit,
+)
+from projects.choices import AdjustmentKind
+from projects.models import Project
 from projects.reporting.periods import period_parse
 from projects.reporting.statistics import COUNTS, DIMENSIONS, statistics_build
+from tests.factories import admin_actor, reviewer
 from tests.reporting.support import generate_reports
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +42,7 @@ UNITS = {
         "portfolio_department_sectors ds WHERE ds.department_id = dp.id "
         "AND ds.sector_id = p.sector_id)",
     ),
-    "table": ('p."table"::text', ""),
+    "table": ("pt.number::text", "JOIN projects_plantable pt ON pt.id = p.table_id"),
     "cluster": (
         "c.code",
         "JOIN projects_project_clusters pc ON pc.project_id = p.id "
@@ -151,7 +159,8 @@ def _sql(dimension: str, figure: str, params: dict) -> dict[str, Decimal]:
     value, more, where = FIGURES[figure]
     query = (
         f"SELECT {unit} AS unit, {value} FROM projects_project p {join} {more} "
-        f"WHERE p.plan_id = %(plan)s AND {where} GROUP BY 1"
+        # On the plan's list: neither removed (调出) nor in the reserve.
+        f"WHERE p.plan_id = %(plan)s AND p.status = 'active' AND {where} GROUP BY 1"
     )
     with connection.cursor() as cursor:
         cursor.execute(query, params)
@@ -162,6 +171,16 @@ def _sql(dimension: str, figure: str, params: dict) -> dict[str, Decimal]:
 def reports(plan, settings):
     settings.PROJECTS_PROGRESS_SINCE = SINCE
     generate_reports(plan)
+    # One project taken off the list (调出) after its reports: it no longer counts.
+    removal = adjustment_propose(
+        plan=plan,
+        kind=AdjustmentKind.REMOVE,
+        actor=admin_actor(),
+        reason="项目业主放弃实施",
+        project=Project.objects.get(code="t3-001"),
+    )
+    removal = adjustment_submit(adjustment=removal, actor=admin_actor())
+    adjustment_approve(adjustment=removal, actor=reviewer())
     return plan
 
 
@@ -188,6 +207,8 @@ def test_every_figure_of_every_unit_is_the_sql_count(reports, key):
             assert got == expected, (key, dimension, figure)
             checked += len(units)
     assert checked >= 700  # 51 units × 15 figures on the loaded plan
+    if key == "2026":  # every project of the plan is due to have started
+        assert stats.total.counts["due_start"] == 134  # 135 less the one removed
 
 
 def test_the_generated_reports_reach_every_figure(reports):
