@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from portfolio.choices import UNSUBMITTED_STATES
@@ -85,6 +85,23 @@ def projects_to_open(plan: Plan, year: int) -> QuerySet[Project]:
 def projects_of_plan(*, plan: Plan) -> QuerySet[Project]:
     """The projects on ``plan``'s list (in its tables; not removed, not reserve)."""
     return Project.objects.filter(plan=plan, status__in=LISTED_STATUSES)
+
+
+def watched_projects_q() -> Q:
+    """Projects the alert rules watch: on a plan's list (not removed, not in the
+    reserve), and not carried on under another plan's code (the continuation is
+    watched instead)."""
+    return Q(status__in=LISTED_STATUSES, continued_by__isnull=True)
+
+
+def watched_records_q() -> Q:
+    """Year records the alert rules watch: of a project on a plan's list, for a
+    year before its continuation's plan begins (from then on the continuation
+    reports; the old project's earlier years are still owed)."""
+    continued = Q(project__continued_by__isnull=False) & Q(
+        year__gte=F("project__continued_by__plan__start_year")
+    )
+    return Q(project__status__in=LISTED_STATUSES) & ~continued
 
 
 def overdue_year_records(today: dt.date) -> QuerySet[YearRecord]:

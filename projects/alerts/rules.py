@@ -62,6 +62,7 @@ from projects.alerts.indicator_rules import (
 from projects.alerts.models import Notice
 from projects.choices import DONE_PHASES, HealthLight, Phase
 from projects.models import Project, YearRecord
+from projects.selectors import watched_projects_q, watched_records_q
 
 # Notices that tell a supervisor something is late (escalated when unresolved).
 OVERDUE_KINDS = frozenset(
@@ -108,7 +109,9 @@ def _local_day_text(field: str) -> Cast:
 
 
 def _record_columns(qs: QuerySet[YearRecord], period) -> QuerySet[YearRecord]:
-    return qs.annotate(
+    # Every rule about reports funnels through here: one place for which
+    # records are watched at all (not those of removed or carried-on projects).
+    return qs.filter(watched_records_q()).annotate(
         n_item=F("pk"),
         n_ct=Value(ContentType.objects.get_for_model(YearRecord).pk, IntegerField()),
         n_period=period,
@@ -116,7 +119,7 @@ def _record_columns(qs: QuerySet[YearRecord], period) -> QuerySet[YearRecord]:
 
 
 def _project_columns(qs: QuerySet[Project], period) -> QuerySet[Project]:
-    return qs.annotate(
+    return qs.filter(watched_projects_q()).annotate(
         n_item=F("pk"),
         n_ct=Value(ContentType.objects.get_for_model(Project).pk, IntegerField()),
         n_period=period,
