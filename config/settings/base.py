@@ -248,6 +248,8 @@ SPECTACULAR_SETTINGS = {
     # The description (in Chinese) and the tags' descriptions are set by the hook
     # below, through gettext like every user-facing string; 400 and 503 are
     # documented on every operation by the same hook (portfolio/api/schema.py).
+    # Several choice sets are called "kind": each keeps a name of its own.
+    "ENUM_NAME_OVERRIDES": {"AdjustmentKindEnum": "projects.choices.AdjustmentKind"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portfolio.api.schema.postprocess",

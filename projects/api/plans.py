@@ -33,7 +33,7 @@ from projects import services
 from projects.choices import AdjustmentKind
 from projects.models import Adjustment, PlanTable, Project
 
-from .serializers import ProjectSerializer
+from .serializers import ProjectSerializer, ReasonSerializer
 
 
 class PlanTableSerializer(serializers.Serializer):
@@ -152,10 +152,6 @@ class AdjustmentProposeSerializer(serializers.Serializer):
             "变更：name、content、period 中要改的字段"
         ),
     )
-
-
-class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField()
 
 
 class AdjustmentFilterSet(filters.FilterSet):
@@ -294,7 +290,12 @@ class AdjustmentViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
     def approve(self, request, *args, **kwargs):
         return self._act(request, adjust.adjustment_approve, reason=False)
 
-    @extend_schema(tags=["adjustments"], summary=_("退回"), request=ReasonSerializer)
+    @extend_schema(
+        tags=["adjustments"],
+        summary=_("退回"),
+        request=ReasonSerializer,
+        responses={200: AdjustmentSerializer, **schema.WRITE_ERRORS},
+    )
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, *args, **kwargs):
         return self._act(request, adjust.adjustment_return, reason=True)
