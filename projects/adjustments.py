@@ -166,6 +166,14 @@ def _clean_proposal(adjustment: Adjustment) -> None:
     """What each kind needs, refused with a message per field."""
     kind = AdjustmentKind(adjustment.kind)
     project = adjustment.project
+    payload = adjustment.payload
+    if not isinstance(payload, dict) or not all(
+        isinstance(value, str) for value in payload.values()
+    ):
+        raise ValidationError({"payload": _("调整内容须为“字段: 文字”的对照。")})
+    if any("\x00" in value for value in payload.values()):
+        # PostgreSQL text cannot hold NUL: refused here, not a 500 in a lookup.
+        raise ValidationError({"payload": _("调整内容中不能含有空字符（NUL）。")})
     if kind in ADJUSTMENTS_ON_PROJECT:
         if project is None:
             raise ValidationError({"project": _("请指定要调整的项目。")})

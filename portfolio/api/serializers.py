@@ -18,6 +18,21 @@ from portfolio.models import (
 )
 
 
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A related object named by its code in a request body.
+
+    A NUL is refused before any lookup, naming the field: PostgreSQL text cannot
+    hold it, and the query would fail with a server error instead.
+    """
+
+    default_error_messages = {"null": _("编码中不能含有空字符（NUL）。")}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("null")
+        return super().to_internal_value(data)
+
+
 class OptionalTextField(serializers.CharField):
     """A text that may be unset: ``null`` in JSON, never ``""``.
 

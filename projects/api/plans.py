@@ -24,6 +24,7 @@ from portfolio.api.base import ListMixin, PortfolioViewSet, RetrieveMixin
 from portfolio.api.base import expected_version as version_of
 from portfolio.api.export import Column
 from portfolio.api.pagination import SyncPagination
+from portfolio.api.serializers import CodeRelatedField
 from portfolio.choices import ReviewState
 from portfolio.filtersets import ChoicesFilter, IsoDateTimeFilter, plan_filter
 from portfolio.models import Plan
@@ -133,11 +134,11 @@ class AdjustmentSerializer(serializers.Serializer):
 
 
 class AdjustmentProposeSerializer(serializers.Serializer):
-    plan = serializers.SlugRelatedField(
+    plan = CodeRelatedField(
         slug_field="code", queryset=Plan.objects.all(), required=False
     )
     kind = serializers.ChoiceField(choices=AdjustmentKind.choices)
-    project = serializers.SlugRelatedField(
+    project = CodeRelatedField(
         slug_field="code", queryset=Project.objects.all(), required=False
     )
     table = serializers.IntegerField(required=False, help_text=_("目标项目表的表号"))
@@ -146,6 +147,7 @@ class AdjustmentProposeSerializer(serializers.Serializer):
         required=False, allow_blank=True, help_text=_("文号")
     )
     payload = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=5000),
         required=False,
         help_text=_(
             "增补/替换：新项目的 name、district、sector、period、content；"
@@ -305,7 +307,7 @@ class AdjustmentViewSet(ListMixin, RetrieveMixin, PortfolioViewSet):
 
 
 class ProjectCreateSerializer(serializers.Serializer):
-    plan = serializers.SlugRelatedField(
+    plan = CodeRelatedField(
         slug_field="code", queryset=Plan.objects.all(), required=False
     )
     table = serializers.IntegerField(

@@ -20,7 +20,11 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from portfolio import review
-from portfolio.api.serializers import OptionalChoiceField, OptionalTextField
+from portfolio.api.serializers import (
+    CodeRelatedField,
+    OptionalChoiceField,
+    OptionalTextField,
+)
 from portfolio.choices import ReviewState
 from portfolio.compiled import CompiledQuery, EqualsAny, compiled_cache
 from portfolio.fields import SHORT_TEXT
@@ -273,16 +277,12 @@ class ProjectSerializer(serializers.Serializer):
 class ProjectUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
     """Correcting a project's description (PATCH; only the fields sent change)."""
 
-    district = serializers.SlugRelatedField(
-        slug_field="code", queryset=District.objects.all()
-    )
-    sector = serializers.SlugRelatedField(
+    district = CodeRelatedField(slug_field="code", queryset=District.objects.all())
+    sector = CodeRelatedField(
         slug_field="code", queryset=Sector.objects.filter(plan__is_current=True)
     )
-    department = serializers.SlugRelatedField(
-        slug_field="code", queryset=Department.objects.all()
-    )
-    clusters = serializers.SlugRelatedField(
+    department = CodeRelatedField(slug_field="code", queryset=Department.objects.all())
+    clusters = CodeRelatedField(
         slug_field="code",
         many=True,
         queryset=Cluster.objects.filter(plan__is_current=True),

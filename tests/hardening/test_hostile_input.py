@@ -85,6 +85,37 @@ def test_nul_in_a_write_changes_nothing(write):
     assert Project.objects.get(code="t1-001").name == before
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("post", "/api/v1/projects/", {"plan": "a\x00b", "name": "新项目"}, "plan"),
+        ("post", "/api/v1/adjustments/", {"plan": "a\x00b", "kind": "add"}, "plan"),
+        ("post", "/api/v1/adjustments/", {"project": "t1-001\x00"}, "project"),
+        ("patch", "/api/v1/projects/t1-001/", {"clusters": ["x\x00"]}, "clusters"),
+        (
+            "post",
+            "/api/v1/adjustments/",
+            {
+                "kind": "add",
+                "table": 1,
+                "reason": "增补",
+                "payload": {"district": "\x00"},
+            },
+            "payload",
+        ),
+    ],
+)
+def test_nul_in_a_code_of_a_body_is_400_naming_the_field(
+    administrator, method, path, body, field
+):
+    """Found by the stateful fuzz: a NUL in a code looked up in the database."""
+    projects, entries = Project.objects.count(), AuditEntry.objects.count()
+    response = getattr(user_caller(administrator), method)(path, body, format="json")
+    errors = api_json(response, 400, "invalid")["errors"]
+    assert [key for key in errors if key.split(".")[0] == field], errors
+    assert (Project.objects.count(), AuditEntry.objects.count()) == (projects, entries)
+
+
 # --- Addresses that match nothing ---------------------------------------------
 
 

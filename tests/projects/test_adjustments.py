@@ -227,3 +227,20 @@ def test_only_administrators_create_projects_directly(plan):
         plan=plan, table=table, data=NEW, actor=admin_actor()
     )
     assert created.reference == "表3-73"
+
+
+@pytest.mark.parametrize(
+    "payload", [{"name": "a\x00b"}, {"name": ["a list"]}], ids=["nul", "not-text"]
+)
+def test_a_payload_the_database_cannot_hold_is_refused_by_the_service(plan, payload):
+    """Whoever proposes (the admin's JSON box, the API, a task): refused by field."""
+    with pytest.raises(ValidationError) as refused:
+        adjust.adjustment_propose(
+            plan=plan,
+            kind=AdjustmentKind.CHANGE,
+            actor=admin_actor(),
+            reason="更正名称",
+            project=Project.objects.get(code="t2-003"),
+            payload=payload,
+        )
+    assert list(refused.value.message_dict) == ["payload"]
