@@ -13,7 +13,6 @@ Idempotent and respectful of clerks' work:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.models import Permission
@@ -26,6 +25,7 @@ from portfolio.choices import AuditAction, Role
 from portfolio.fixtures import DEPARTMENTS_FIXTURE, PLAN_FIXTURE, load_json
 from portfolio.models import Cluster, Department, District, Plan, Sector
 from portfolio.services import Actor, audit_log, role_group_ensure
+from projects.exchange.plan_loading import PlanLoadReport
 from projects.models import PlanTable, Project
 from projects.services import year_open
 
@@ -80,40 +80,18 @@ ROLE_PERMISSIONS = {
 }
 
 
-@dataclass
-class LoadReport:
-    created: dict[str, int] = field(default_factory=dict)
-    updated: dict[str, int] = field(default_factory=dict)
-    kept: list[str] = field(default_factory=list)
-    year_records: int = 0
+class LoadReport(PlanLoadReport):
+    """What loading the seed plan did: the workbook loader's report, in the
+    words of the plan's text."""
 
-    def count(self, bucket: dict[str, int], name: str) -> None:
-        bucket[name] = bucket.get(name, 0) + 1
+    def updated_line(self, name: str, number: int) -> str:
+        return gettext("按规划更新 %(name)s: %(count)s") % {
+            "name": name,
+            "count": number,
+        }
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.created or self.updated or self.year_records)
-
-    def lines(self) -> list[str]:
-        out = []
-        for name, number in self.created.items():
-            out.append(
-                gettext("新建 %(name)s: %(count)s") % {"name": name, "count": number}
-            )
-        for name, number in self.updated.items():
-            out.append(
-                gettext("按规划更新 %(name)s: %(count)s")
-                % {"name": name, "count": number}
-            )
-        if self.year_records:
-            out.append(
-                gettext("新建年度记录: %(count)s") % {"count": self.year_records}
-            )
-        for line in self.kept:
-            out.append(gettext("保留填报员修改: %(line)s") % {"line": line})
-        if not self.changed:
-            out.append(gettext("无变化：数据库已与规划一致。"))
-        return out
+    def unchanged_line(self) -> str:
+        return gettext("无变化：数据库已与规划一致。")
 
 
 def roles_ensure() -> None:

@@ -46,16 +46,13 @@ class PlanLoadReport:
         return bool(self.created or self.updated or self.year_records)
 
     def lines(self) -> list[str]:
-        out = [gettext("规划：%(plan)s") % {"plan": self.plan}]
+        out = [gettext("规划：%(plan)s") % {"plan": self.plan}] if self.plan else []
         for name, number in self.created.items():
             out.append(
                 gettext("新建 %(name)s: %(count)s") % {"name": name, "count": number}
             )
         for name, number in self.updated.items():
-            out.append(
-                gettext("按工作簿更新 %(name)s: %(count)s")
-                % {"name": name, "count": number}
-            )
+            out.append(self.updated_line(name, number))
         if self.year_records:
             out.append(
                 gettext("新建年度记录: %(count)s") % {"count": self.year_records}
@@ -63,8 +60,19 @@ class PlanLoadReport:
         for line in self.kept:
             out.append(gettext("保留填报员修改: %(line)s") % {"line": line})
         if not self.changed:
-            out.append(gettext("无变化：数据库已与工作簿一致。"))
+            out.append(self.unchanged_line())
         return out
+
+    # The words that name the source (a workbook here; the plan's text for the
+    # seed loader, projects/bootstrap/plan_loader.py, which reuses this report).
+    def updated_line(self, name: str, number: int) -> str:
+        return gettext("按工作簿更新 %(name)s: %(count)s") % {
+            "name": name,
+            "count": number,
+        }
+
+    def unchanged_line(self) -> str:
+        return gettext("无变化：数据库已与工作簿一致。")
 
 
 def project_code_in(plan: Plan, table: int, number: int) -> str:
