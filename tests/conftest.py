@@ -26,10 +26,25 @@ LOAD_DAY = dt.date(2026, 11, 28)
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the real plan once into the test database; each test rolls back."""
     with django_db_blocker.unblock():
-        from projects.bootstrap.plan_loader import plan_load
+        _plan_loaded()
 
-        plan_load(today=LOAD_DAY)
-        call_command("create_demo_accounts", stdout=StringIO())
+
+def _plan_loaded() -> None:
+    from projects.bootstrap.plan_loader import plan_load
+
+    plan_load(today=LOAD_DAY)
+    call_command("create_demo_accounts", stdout=StringIO())
+
+
+@pytest.fixture(scope="module")
+def plan_restored_afterwards(django_db_blocker):
+    """For tests with a live server, which need committed data: the test's
+    database is flushed after each of them, so the plan is loaded again
+    (idempotent) for whatever runs next. Module scope: the reload comes after
+    the last flush of the module, not before it."""
+    yield
+    with django_db_blocker.unblock():
+        _plan_loaded()
 
 
 @pytest.fixture

@@ -36,9 +36,7 @@ from openapi_schema_validator import OAS31Validator
 from openpyxl import load_workbook
 
 from projects import services
-from projects.bootstrap.plan_loader import plan_load
 from projects.models import Project
-from tests.conftest import LOAD_DAY
 from tests.factories import admin_actor
 
 pytestmark = pytest.mark.slow
@@ -47,16 +45,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "docs" / "openapi-python-client.yaml"
 PACKAGE = "bazhong_portfolio_api_client"
 DISTRICTS = ["bazhou", "enyang"]
-
-
-@pytest.fixture
-def plan_restored_afterwards(django_db_blocker):
-    """The live server needs committed data, so the test's database is flushed
-    after it: load the plan again (idempotent) for whatever runs next."""
-    yield
-    with django_db_blocker.unblock():
-        plan_load(today=LOAD_DAY)
-        call_command("create_demo_accounts", stdout=StringIO())
 
 
 def _strict(node: Any) -> Any:

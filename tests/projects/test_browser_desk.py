@@ -14,7 +14,6 @@ must run, and fails instead.
 
 from __future__ import annotations
 
-import os
 import re
 from io import StringIO
 from pathlib import Path
@@ -26,13 +25,11 @@ from django.utils import timezone
 from portfolio.choices import ReviewState
 from projects.bootstrap.plan_loader import plan_load
 from projects.models import YearRecord
+from tests.browser import MARKS, PASSWORD, chrome
 from tests.conftest import LOAD_DAY
 from tests.factories import UserFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
-PASSWORD = "pw-for-tests-123"
 WIDTH, HEIGHT = 1366, 768
 # The old change log's words (issue 14): field names and codes.
 RAW = re.compile(
@@ -41,63 +38,12 @@ RAW = re.compile(
 )
 
 
-def _missing() -> str | None:
-    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
-        return (
-            "Chromium is not installed (/usr/bin/chromium, /usr/bin/chromedriver): "
-            "apt-get install -y chromium chromium-driver"
-        )
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "the selenium package is not installed (pip install -e '.[dev]')"
-    return None
-
-
-MISSING = _missing()
-if MISSING and os.environ.get("CI", "").lower() == "true":
-    pytest.fail(f"browser test cannot run on CI: {MISSING}", pytrace=False)
-
-pytestmark = [
-    pytest.mark.slow,  # a real Chromium and a live server
-    pytest.mark.skipif(MISSING is not None, reason=MISSING or ""),
-    pytest.mark.django_db(transaction=True),
-]
-
-
-@pytest.fixture(scope="module")
-def plan_restored_afterwards(django_db_blocker):
-    """The live server needs committed data, so the test's DB is flushed after it:
-    load the plan again (idempotent) for whatever runs next."""
-    yield
-    with django_db_blocker.unblock():
-        plan_load(today=LOAD_DAY)
-        call_command("create_demo_accounts", stdout=StringIO())
+pytestmark = MARKS
 
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--lang=zh-CN",
-        "--hide-scrollbars",
-        f"--window-size={WIDTH},{HEIGHT}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(60)
+    driver = chrome(WIDTH, HEIGHT, "--hide-scrollbars")
     yield driver
     driver.quit()
 

@@ -10,7 +10,6 @@ must run, and fails instead.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from decimal import Decimal
 from io import StringIO
@@ -23,72 +22,19 @@ from portfolio.choices import ReviewState
 from projects.bootstrap.plan_loader import plan_load
 from projects.choices import Phase
 from projects.models import Project, YearRecord
+from tests.browser import MARKS, PASSWORD, chrome
 from tests.conftest import LOAD_DAY
 from tests.factories import UserFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "dashboard.png"
-PASSWORD = "pw-for-tests-123"
 
 
-def _missing() -> str | None:
-    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
-        return (
-            "Chromium is not installed (/usr/bin/chromium, /usr/bin/chromedriver): "
-            "apt-get install -y chromium chromium-driver"
-        )
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        return "the selenium package is not installed (pip install -e '.[dev]')"
-    return None
-
-
-MISSING = _missing()
-if MISSING and os.environ.get("CI", "").lower() == "true":
-    # CI installs Chromium in .ci/run: its absence there is a failure, not a skip.
-    pytest.fail(f"browser test cannot run on CI: {MISSING}", pytrace=False)
-
-pytestmark = [
-    pytest.mark.slow,  # a real Chromium and a live server
-    pytest.mark.skipif(MISSING is not None, reason=MISSING or ""),
-    pytest.mark.django_db(transaction=True),
-]
-
-
-@pytest.fixture(scope="module")
-def plan_restored_afterwards(django_db_blocker):
-    """The live server needs committed data, so the test's DB is flushed after it:
-    load the plan again (idempotent) for whatever runs next."""
-    yield
-    with django_db_blocker.unblock():
-        plan_load(today=LOAD_DAY)
-        call_command("create_demo_accounts", stdout=StringIO())
+pytestmark = MARKS
 
 
 @pytest.fixture
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--lang=zh-CN",
-        "--window-size=1400,1000",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(60)
+    driver = chrome(1400, 1000)
     yield driver
     driver.quit()
 
